@@ -1,0 +1,69 @@
+# lambda_local_runner: the front door. `make help` lists the targets.
+# Every target installs what it needs on first use (virtualenv, packages, MinIO, Graphviz).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+COUNT ?= 5000
+
+.DEFAULT_GOAL := help
+.PHONY: help venv sandbox down status test test-fast check lint types bench bench-full docs minio graphviz clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install the project with its dev dependencies
+
+minio: $(STAMP) ## Find or build (go install) the pinned MinIO binary into the cache
+	$(PY) -m sandbox ensure-minio
+
+graphviz: ## Install Graphviz (dot) when it is missing
+	@command -v dot >/dev/null || { echo "installing graphviz (apt-get)"; \
+	  (apt-get install -y -qq graphviz >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null)); }
+
+sandbox: $(STAMP) ## The main job: start S3, seed PDFs, invoke the function once, check it
+	$(PY) -m sandbox run --count $(COUNT)
+
+status: $(STAMP) ## Show the running sandbox
+	$(PY) -m sandbox status
+
+down: $(STAMP) ## Stop the sandbox and remove its data
+	$(PY) -m sandbox down
+
+test: $(STAMP) graphviz ## Run unit and integration tests (starts the S3 servers it needs)
+	-$(PY) -m sandbox ensure-minio
+	$(PY) -m pytest
+
+test-fast: $(STAMP) ## Unit tests only (no servers)
+	$(PY) -m pytest tests/unit
+
+lint: $(STAMP) ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+types: $(STAMP) ## mypy
+	$(VENV)/bin/mypy
+
+check: lint types test ## Lint, types and tests
+
+bench: $(STAMP) graphviz ## Benchmarks (default grid, ~10 min) and the report under docs/bench
+	$(PY) -m pytest bench --benchmark-only -p no:cacheprovider
+	$(PY) -m bench.report
+
+bench-full: $(STAMP) graphviz ## Benchmarks over the full grid (long)
+	$(PY) -m pytest bench --benchmark-only --full -p no:cacheprovider
+	$(PY) -m bench.report
+
+docs: $(STAMP) graphviz ## Render docs/graphs/*.dot to SVG
+	$(PY) -m docs.graphs.render
+
+clean: ## Remove the virtualenv and caches (not the MinIO build cache)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks
