@@ -63,7 +63,7 @@ bench-full: $(STAMP) graphviz ## Benchmarks over the full grid (long)
 	$(PY) -m bench.report
 
 docs: $(STAMP) graphviz ## Render docs/graphs/*.dot to SVG
-	$(PY) -m docs.graphs.render
+	$(PY) docs/graphs/render.py
 
 clean: ## Remove the virtualenv and caches (not the MinIO build cache)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks
