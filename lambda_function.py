@@ -1,0 +1,17 @@
+"""AWS Lambda entry point: ``lambda_function.handler``.
+
+Lists the PDFs under a prefix of an S3 bucket, presigns a GET URL for each, streams them into
+a JSONL manifest in /tmp, uploads it as ``manifests/<uuid>.jsonl`` and returns
+``{count, manifest_key, manifest_url, bucket, prefix}``: under 1 KB whatever the object count.
+The work is in the `s3_manifest` package that ships beside this file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from s3_manifest import handle
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    return handle(event, context)

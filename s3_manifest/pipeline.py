@@ -1,0 +1,145 @@
+"""Producer -> bounded asyncio.Queue -> consumer(s).
+
+The producer pages through ``list_objects_v2`` (1000 keys a page) and puts each PDF on the
+queue; ``put`` waits while the queue is full, so listing never runs ahead of presigning by
+more than ``queue_maxsize`` entries (backpressure, bounded memory). Consumers presign a GET
+URL for each entry and append a line to the manifest spool.
+
+Both sides run in one `asyncio.TaskGroup`: if either fails, the others are cancelled and
+awaited before the error propagates, so no task outlives the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from s3_manifest.manifest import ManifestSpool
+from s3_manifest.requests import skip_reason
+
+__all__ = ["Entry", "PipelineStats", "Presigner", "run_pipeline"]
+
+
+class Presigner(Protocol):
+    async def presign_get(self, bucket: str, key: str, expires_in: int) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime | None
+
+
+@dataclass
+class PipelineStats:
+    pages: int = 0
+    listed: int = 0  # every key the listing returned
+    matched: int = 0  # PDFs put on the queue
+    written: int = 0  # manifest lines written
+    peak_queue_depth: int = 0
+
+
+_DONE = None  # sentinel: one per consumer, after the last entry
+
+
+async def run_pipeline(
+    client: Any,
+    bucket: str,
+    prefix: str,
+    *,
+    presigner: Presigner,
+    spool: ManifestSpool,
+    expires_in: int,
+    queue_maxsize: int,
+    consumers: int,
+    page_size: int,
+    manifest_prefix: str,
+) -> PipelineStats:
+    """List ``prefix``, presign every PDF, write the manifest lines. Returns the counts."""
+    stats = PipelineStats()
+    queue: asyncio.Queue[Entry | None] = asyncio.Queue(maxsize=queue_maxsize)
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(
+                _produce(
+                    client, bucket, prefix, queue, stats, consumers, page_size, manifest_prefix
+                ),
+                name="producer",
+            )
+            for i in range(consumers):
+                tg.create_task(
+                    _consume(queue, presigner, bucket, expires_in, spool, stats),
+                    name=f"consumer-{i}",
+                )
+    except BaseExceptionGroup as group:
+        # Every task has been cancelled and awaited by now. Re-raise the first real error
+        # itself (not the group), so callers can catch ClientError, TmpFull and friends.
+        raise _first_error(group) from None
+    return stats
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    while isinstance(first, BaseExceptionGroup):
+        first = first.exceptions[0]
+    return first
+
+
+async def _produce(
+    client: Any,
+    bucket: str,
+    prefix: str,
+    queue: asyncio.Queue[Entry | None],
+    stats: PipelineStats,
+    consumers: int,
+    page_size: int,
+    manifest_prefix: str,
+) -> None:
+    paginator = client.get_paginator("list_objects_v2")
+    pages = paginator.paginate(
+        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+    )
+    async for page in pages:
+        stats.pages += 1
+        for obj in page.get("Contents", ()):
+            stats.listed += 1
+            key = obj["Key"]
+            if skip_reason(key, manifest_prefix):
+                continue
+            await queue.put(
+                Entry(
+                    key, obj.get("Size", 0), obj.get("ETag", "").strip('"'), obj.get("LastModified")
+                )
+            )
+            stats.matched += 1
+            depth = queue.qsize()
+            if depth > stats.peak_queue_depth:
+                stats.peak_queue_depth = depth
+    for _ in range(consumers):
+        await queue.put(_DONE)
+
+
+async def _consume(
+    queue: asyncio.Queue[Entry | None],
+    presigner: Presigner,
+    bucket: str,
+    expires_in: int,
+    spool: ManifestSpool,
+    stats: PipelineStats,
+) -> None:
+    while (entry := await queue.get()) is not _DONE:
+        url = await presigner.presign_get(bucket, entry.key, expires_in)
+        spool.write(
+            {
+                "key": entry.key,
+                "size": entry.size,
+                "etag": entry.etag,
+                "last_modified": entry.last_modified.isoformat() if entry.last_modified else None,
+                "url": url,
+            }
+        )
+        stats.written += 1
