@@ -96,7 +96,7 @@ def run(
 
 def test_every_pdf_is_written_once_and_other_keys_are_skipped(tmp_path: Path) -> None:
     keys = [f"p/{i}.pdf" for i in range(37)] + ["p/x.txt", "p/y.pdf.bak", "q/z.pdf"]
-    stats, lister, _, leftover = run(tmp_path, keys, presigner=CountingPresigner())
+    stats, _, _, leftover = run(tmp_path, keys, presigner=CountingPresigner())
     assert (stats.matched, stats.written, stats.listed, stats.pages) == (37, 37, 39, 4)
     assert leftover == set()
 
