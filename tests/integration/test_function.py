@@ -210,4 +210,5 @@ def test_presigned_urls_are_refused_once_tampered(
     flipped = ("0" if signature[0] != "0" else "1") + signature[1:]
     with pytest.raises(urllib.error.HTTPError) as refused:
         download(url.replace(signature, flipped))
+    refused.value.close()
     assert refused.value.code == 403
