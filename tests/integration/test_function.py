@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 import lambda_function
-from s3_manifest import AccessDenied, BadRequest, BucketNotFound
+from s3_manifest import AccessDenied, BadRequest, BucketNotFound, RunAborted, TmpFull
 
 pytestmark = pytest.mark.integration
 
@@ -212,3 +213,50 @@ def test_presigned_urls_are_refused_once_tampered(
         download(url.replace(signature, flipped))
     refused.value.close()
     assert refused.value.code == 403
+
+
+class _Context:
+    """Just enough of a Lambda context for the handler's deadline."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_a_run_that_would_outlive_the_timeout_stops_itself_and_leaves_nothing(
+    s3_sandbox: Any, s3_bucket: str, function_env: dict[str, str], lambda_tmp: Path
+) -> None:
+    client = s3_sandbox.client()
+    put(client, s3_bucket, ["2026/04/a.pdf", "2026/04/b.pdf"])
+
+    # 500 ms left is exactly the safety margin: the run must stop at once.
+    with pytest.raises(RunAborted, match="before the function's timeout"):
+        lambda_function.handler({"bucket": s3_bucket, "prefix": "2026/04/"}, _Context(500))
+
+    assert list(lambda_tmp.iterdir()) == []
+    assert manifests(client, s3_bucket) == []
+
+
+def test_a_full_tmp_raises_tmp_full_uploads_nothing_and_removes_the_spool(
+    s3_sandbox: Any, s3_bucket: str, function_env: dict[str, str]
+) -> None:
+    from sandbox.runtime.tmpdir import TmpDir
+
+    client = s3_sandbox.client()
+    put(client, s3_bucket, [f"2026/04/{'long-name-' * 20}{i}.pdf" for i in range(40)])
+    with TmpDir(1) as tmp:
+        if tmp.mode != "tmpfs":
+            pytest.skip(f"needs a size-limited tmpfs (root): {tmp.why_not_tmpfs}")
+        filler = Path(tmp.path) / "filler"
+        filler.write_bytes(b"\0" * (1024 * 1024 - 16 * 1024))  # leaves ~16 KB
+        saved = tempfile.tempdir
+        tempfile.tempdir = tmp.path
+        try:
+            with pytest.raises(TmpFull, match="no space left"):
+                lambda_function.handler({"bucket": s3_bucket, "prefix": "2026/04/"}, None)
+        finally:
+            tempfile.tempdir = saved
+        assert [p.name for p in Path(tmp.path).iterdir()] == ["filler"]
+    assert manifests(client, s3_bucket) == []
