@@ -1,0 +1,450 @@
+"""One Lambda execution environment, in this process.
+
+``Environment`` is what Lambda calls an execution environment: a configured function (handler,
+memory, timeout, /tmp size, env vars), a /tmp of its own, and, after the first invocation,
+the imported handler module. The first `invoke` is the cold start (INIT: import the module,
+timed as Init Duration); later ones are warm and reuse the module. A timeout, an init failure
+or memory over the configured size discards the execution environment, exactly as Lambda
+would: the next invoke is cold again, with an empty /tmp. `reset` does that on demand
+(``invoke.py --cold``).
+
+Process-wide state the handler sees only while it runs (set before INIT and each invocation,
+restored in ``finally``; what the handler changes is kept for its next warm invocation):
+``os.environ`` (Lambda's reserved variables + the function's own; not the runner's, unless
+``inherit_env``), ``sys.path`` (task root first), the cwd (the task root, like /var/task),
+``tempfile.tempdir`` and ``$TMPDIR`` (the size-limited dir), ``TZ`` (``:UTC``, with tzset).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from sandbox.runtime._modules import HandlerError, ModuleLedger, load_handler, split_handler
+from sandbox.runtime._sampler import PeakSampler
+from sandbox.runtime._worker import Worker
+from sandbox.runtime.context import LambdaContext, log_stream_name, new_request_id
+from sandbox.runtime.invocation import Invocation, Status
+from sandbox.runtime.limits import (
+    MEMORY_RANGE_MB,
+    SYNC_RESPONSE_LIMIT,
+    TIMEOUT_RANGE_S,
+    TMP_RANGE_MB,
+    InvocationType,
+    check_request,
+    encode_payload,
+    response_too_large,
+    timeout_error,
+)
+from sandbox.runtime.memory import PeakRss, best_peak_rss
+from sandbox.runtime.tmpdir import TmpDir, TmpMode
+
+__all__ = ["ConfigError", "Environment", "FunctionConfig", "lambda_environ"]
+
+# Lambda gives the INIT phase 10 s on on-demand functions.
+INIT_TIMEOUT_S = 10.0
+# Variables passed through from the runner even without inherit_env (Lambda sets its own).
+_RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
+_PASSTHROUGH = ("PATH", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+class ConfigError(ValueError):
+    """A function setting Lambda would not accept."""
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """How the function is configured (what ``aws lambda create-function`` would be given)."""
+
+    handler: str = "lambda_function.handler"
+    function_name: str = "lambda-local-runner"
+    memory_mb: int = 512
+    timeout: float = 30.0  # seconds
+    tmp_size_mb: int = 512
+    region: str = "us-east-1"
+    # The function's environment variables (credentials and endpoint included, if any).
+    env: Mapping[str, str] = field(default_factory=dict)
+    task_root: str = field(default_factory=os.getcwd)
+    version: str = "$LATEST"
+    tmp_mode: TmpMode = "auto"
+    # Give the handler the runner's whole os.environ (then Lambda's variables on top).
+    inherit_env: bool = False
+    # Top-level names re-imported on every cold start besides the handler's module.
+    fresh_modules: tuple[str, ...] = ()
+    # Check memory/timeout/tmp against Lambda's ranges. Tests turn it off for a 1 MB /tmp
+    # or a 0.2 s timeout.
+    lambda_limits: bool = True
+
+    def __post_init__(self) -> None:
+        split_handler(self.handler)
+        if self.timeout <= 0:
+            raise ConfigError(f"timeout must be positive, got {self.timeout}")
+        if not self.lambda_limits:
+            return
+        for name, value, (low, high), unit in (
+            ("memory", self.memory_mb, MEMORY_RANGE_MB, "MB"),
+            ("timeout", self.timeout, TIMEOUT_RANGE_S, "s"),
+            ("tmp size", self.tmp_size_mb, TMP_RANGE_MB, "MB"),
+        ):
+            if not low <= value <= high:
+                raise ConfigError(
+                    f"{name} {value} {unit} is outside Lambda's range {low}-{high} {unit}"
+                )
+
+
+def lambda_environ(config: FunctionConfig, log_stream: str, tmp_path: str) -> dict[str, str]:
+    """The variables Lambda sets for the runtime process, then the function's own."""
+    if config.inherit_env:
+        env = dict(os.environ)
+    else:
+        env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
+    py = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    env.update(
+        {
+            "AWS_LAMBDA_FUNCTION_NAME": config.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": config.version,
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.function_name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+            "AWS_REGION": config.region,
+            "AWS_DEFAULT_REGION": config.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{py}",
+            "LAMBDA_TASK_ROOT": config.task_root,
+            "LAMBDA_RUNTIME_DIR": _RUNTIME_DIR,
+            "_HANDLER": config.handler,
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "TMPDIR": tmp_path,
+        }
+    )
+    env.update(config.env)
+    return env
+
+
+def _trace_id() -> str:
+    """An X-Ray trace header like the one Lambda sets in ``_X_AMZN_TRACE_ID``."""
+    return (
+        f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};"
+        f"Parent={secrets.token_hex(8)};Sampled=0"
+    )
+
+
+def _replace_environ(target: Mapping[str, str]) -> None:
+    current = os.environ
+    for key in [k for k in current if k not in target]:
+        del current[key]
+    for key, value in target.items():
+        if current.get(key) != value:
+            current[key] = value
+
+
+def _user_frames(e: BaseException) -> traceback.StackSummary:
+    """The traceback without the runner's and the import machinery's frames."""
+    return traceback.StackSummary.from_list(
+        [
+            f
+            for f in traceback.extract_tb(e.__traceback__)
+            if not f.filename.startswith(_RUNTIME_DIR) and "importlib" not in f.filename
+        ]
+    )
+
+
+def _error_body(e: BaseException, request_id: str) -> dict[str, Any]:
+    frames = _user_frames(e)
+    return {
+        "errorMessage": str(e),
+        "errorType": getattr(e, "error_type", type(e).__name__),
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(frames),
+    }
+
+
+class _MarshalError(Exception):
+    error_type = "Runtime.MarshalError"
+
+
+class Environment:
+    """One execution environment. Use as a context manager; `invoke` as often as you like."""
+
+    def __init__(
+        self, config: FunctionConfig | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.config = config or FunctionConfig()
+        self._clock = clock
+        self._peak: PeakRss | None = None
+        self._tmp: TmpDir | None = None
+        self._handler: Callable[..., Any] | None = None
+        # INIT run ahead of the first event by `init`: reported with the next invocation.
+        self._pending_init: tuple[float, dict[str, Any] | None] | None = None
+        self.invocations = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> Environment:
+        self._peak = best_peak_rss()
+        try:
+            self._start()
+        except BaseException:
+            self._peak.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        cfg = self.config
+        tmp = TmpDir(cfg.tmp_size_mb, mode=cfg.tmp_mode).__enter__()
+        self._tmp = tmp
+        self._worker = Worker(f"lambda:{cfg.function_name}")
+        self._sampler = PeakSampler(tmp.usage, interval=0.001)
+        self._ledger = ModuleLedger(cfg.task_root)
+        self.log_stream = log_stream_name(cfg.version)
+        self._environ = lambda_environ(cfg, self.log_stream, tmp.path)
+        root = cfg.task_root
+        self._sys_path = [root, *(p for p in sys.path if p not in ("", root))]
+        self._handler = None
+        self._pending_init = None
+
+    def _stop(self) -> None:
+        if self._tmp is None:
+            return
+        self._worker.stop()
+        self._sampler.close()
+        self._ledger.release()
+        self._tmp.__exit__(None, None, None)
+        self._tmp = None
+        self._handler = None
+
+    def reset(self) -> None:
+        """Discard this execution environment: the next invoke is a cold start, empty /tmp."""
+        self._require_open()
+        self._stop()
+        self._start()
+
+    def close(self) -> None:
+        """End the environment: unmount /tmp, forget the function's modules."""
+        self._stop()
+        if self._peak is not None:
+            self._peak.close()
+            self._peak = None
+
+    def _require_open(self) -> TmpDir:
+        if self._tmp is None:
+            raise RuntimeError("Environment is not open: use `with Environment(config) as env:`")
+        return self._tmp
+
+    @property
+    def cold(self) -> bool:
+        """True when the next invoke is a cold start (INIT not run yet, or run by `init`)."""
+        return self._handler is None or self._pending_init is not None
+
+    @property
+    def needs_init(self) -> bool:
+        """True when INIT has not run in this execution environment yet."""
+        return self._handler is None and self._pending_init is None
+
+    @property
+    def tmp_path(self) -> str:
+        return self._require_open().path
+
+    @property
+    def tmp_mode(self) -> str:
+        return self._require_open().mode or ""
+
+    @property
+    def memory_method(self) -> str:
+        return self._peak.method if self._peak else ""
+
+    # -- the scoped process state ----------------------------------------------------------
+
+    @contextmanager
+    def _scope(self, trace_id: str | None) -> Iterator[None]:
+        tmp = self._require_open()
+        saved_env = os.environ.copy()
+        saved_path = sys.path[:]
+        saved_cwd = os.getcwd()
+        saved_tempdir = tempfile.tempdir
+        environ = self._environ
+        if trace_id is not None:
+            environ = {**environ, "_X_AMZN_TRACE_ID": trace_id}
+        tz_changes = saved_env.get("TZ") != environ.get("TZ")
+        try:
+            _replace_environ(environ)
+            if tz_changes:
+                time.tzset()
+            sys.path[:] = self._sys_path
+            os.chdir(self.config.task_root)
+            tempfile.tempdir = tmp.path
+            with tmp.enforce():
+                yield
+        finally:
+            # Keep what the handler changed for its next warm invocation.
+            self._environ = {k: v for k, v in os.environ.items() if k != "_X_AMZN_TRACE_ID"}
+            self._sys_path = sys.path[:]
+            _replace_environ(saved_env)
+            if tz_changes or os.environ.get("TZ") != self._environ.get("TZ"):
+                time.tzset()
+            sys.path[:] = saved_path
+            os.chdir(saved_cwd)
+            tempfile.tempdir = saved_tempdir
+
+    # -- invoke ----------------------------------------------------------------------------
+
+    def init(self) -> tuple[float, dict[str, Any] | None]:
+        """Run INIT now, before the first event (as Lambda does); otherwise the cold `invoke`
+        runs it. Its duration (or error) is reported with the next invocation.
+        Returns (Init Duration in ms, error body or None)."""
+        self._require_open()
+        if self._handler is not None or self._pending_init is not None:
+            raise RuntimeError("INIT already ran in this execution environment")
+        with self._scope(None):
+            self._pending_init = self._init()
+        return self._pending_init
+
+    def _init(self) -> tuple[float, dict[str, Any] | None]:
+        module, _ = split_handler(self.config.handler)
+        self._ledger.evict([module, *self.config.fresh_modules])
+        self._ledger.own(module)
+        spec = self.config.handler
+        t0 = time.perf_counter()
+        job = self._worker.run(lambda: load_handler(spec), INIT_TIMEOUT_S)
+        init_ms = (time.perf_counter() - t0) * 1000
+        self._ledger.note()
+        if job.timed_out:
+            return init_ms, timeout_error("", INIT_TIMEOUT_S)
+        if job.error is not None:
+            if isinstance(job.error, HandlerError):
+                err = {"errorMessage": str(job.error), "errorType": job.error.error_type}
+                return init_ms, {**err, "requestId": "", "stackTrace": []}
+            return init_ms, _error_body(job.error, "")
+        self._handler = job.result
+        return init_ms, None
+
+    def invoke(
+        self,
+        event: Any,
+        *,
+        invocation_type: InvocationType = "RequestResponse",
+        request_id: str | None = None,
+        client_context: Mapping[str, Any] | None = None,
+        identity: Mapping[str, Any] | None = None,
+    ) -> Invocation:
+        """Invoke the handler with ``event`` (any JSON value) and report like Lambda.
+
+        Raises `PayloadTooLarge` when the Invoke API would refuse the event (the handler does
+        not run) and `TypeError` when the event is not JSON-serialisable.
+        """
+        self._require_open()
+        payload = encode_payload(event)
+        check_request(payload, invocation_type)
+        peak = self._peak
+        assert peak is not None
+        cfg = self.config
+        rid = request_id or new_request_id()
+        init_ms: float | None = None
+        error: dict[str, Any] | None = None
+        response: Any = None
+        out = b""
+        status: Status = "ok"
+        duration_ms = 0.0
+        tb_text = ""
+        with self._scope(_trace_id()):
+            peak.reset()
+            self._sampler.start()
+            try:
+                if self._pending_init is not None:
+                    (init_ms, error), self._pending_init = self._pending_init, None
+                elif self._handler is None:
+                    init_ms, error = self._init()
+                if error is None:
+                    handler = self._handler
+                    assert handler is not None
+                    ctx = LambdaContext.create(
+                        function_name=cfg.function_name,
+                        function_version=cfg.version,
+                        memory_mb=cfg.memory_mb,
+                        timeout=cfg.timeout,
+                        region=cfg.region,
+                        request_id=rid,
+                        stream=self.log_stream,
+                        clock=self._clock,
+                        identity=identity,
+                        client_context=client_context,
+                    )
+
+                    def call() -> bytes:
+                        result = handler(json.loads(payload), ctx)
+                        try:
+                            return encode_payload(result)
+                        except (TypeError, ValueError) as e:
+                            raise _MarshalError(f"Unable to marshal response: {e}") from None
+
+                    t0 = time.perf_counter()
+                    job = self._worker.run(call, cfg.timeout)
+                    duration_ms = (time.perf_counter() - t0) * 1000
+                    self._ledger.note()
+                    if job.timed_out:
+                        status, error = "timeout", timeout_error(rid, cfg.timeout)
+                        duration_ms = min(duration_ms, cfg.timeout * 1000)
+                    elif job.error is not None:
+                        error = _error_body(job.error, rid)
+                        tb_text = "".join(
+                            [
+                                "Traceback (most recent call last):\n",
+                                *_user_frames(job.error).format(),
+                                *traceback.format_exception_only(job.error),
+                            ]
+                        )
+                    else:
+                        out = job.result
+                        if invocation_type == "RequestResponse" and len(out) > SYNC_RESPONSE_LIMIT:
+                            error = response_too_large()
+                        else:
+                            response = json.loads(out)
+            finally:
+                tmp_peak = self._sampler.stop()
+                mem = peak.peak_bytes()
+        if error is not None and status == "ok":
+            status = "error"
+        self.invocations += 1
+        inv = Invocation(
+            request_id=rid,
+            status=status,
+            response=response,
+            error=error,
+            duration_ms=duration_ms,
+            init_duration_ms=init_ms,
+            memory_size_mb=cfg.memory_mb,
+            max_memory_used_bytes=mem,
+            timeout_s=cfg.timeout,
+            tmp_size_mb=cfg.tmp_size_mb,
+            tmp_peak_bytes=tmp_peak,
+            response_bytes=len(out),
+            invocation_type=invocation_type,
+            function_version=cfg.version,
+            memory_method=peak.method,
+            tmp_mode=self.tmp_mode,
+            traceback=tb_text,
+        )
+        # Lambda ends the environment after a timeout, a failed INIT or running out of memory.
+        if status == "timeout" or self._handler is None or inv.would_be_killed:
+            self.reset()
+        return inv
