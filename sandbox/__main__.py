@@ -1,0 +1,213 @@
+"""``python -m sandbox``: up | status | env | down | ensure-minio (and event, run).
+
+Exit codes: 0 done, 1 the sandbox could not do it (message on stderr), 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sandbox import state as state_mod
+from sandbox.backends import BACKEND_NAMES, SandboxError
+from sandbox.core import DEFAULT_REGION, DEFAULT_TIMEOUT, Sandbox
+
+#: Subcommands implemented elsewhere, imported only when used: name -> "module:function(argv)".
+_DELEGATED = {"event": "sandbox.events:cli", "run": "sandbox.main_job:main"}
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help=f"where the state lives (default ${state_mod.STATE_DIR_ENV} or ./.sandbox)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser("up", help="start a local S3 server, or reuse the healthy running one")
+    up.add_argument("--backend", choices=BACKEND_NAMES, default="auto")
+    up.add_argument("--region", default=DEFAULT_REGION)
+    up.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="readiness timeout (s)")
+    up.add_argument("--endpoint", help="external backend: the S3 URL (default: AWS S3)")
+    up.add_argument("--profile", help="external backend: the AWS profile for credentials")
+    up.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    status = sub.add_parser("status", help="show the recorded sandbox and whether it serves")
+    status.add_argument("--show-credentials", action="store_true")
+    status.add_argument("--json", action="store_true")
+
+    sub.add_parser("env", help='shell export lines: eval "$(python -m sandbox env)"')
+
+    down = sub.add_parser("down", help="stop the sandbox and remove its data")
+    down.add_argument("--keep-data", action="store_true", help="keep data and credentials")
+
+    sub.add_parser("ensure-minio", help="find or build (go install) the pinned MinIO binary")
+    for name, target in _DELEGATED.items():
+        sub.add_parser(
+            name, help=f"see `python -m sandbox {name} --help` ({target})", add_help=False
+        )
+    return parser
+
+
+def _describe(sb: Sandbox, *, show_credentials: bool, problem: str | None) -> dict[str, object]:
+    e = sb.endpoint
+    info: dict[str, object] = {
+        "backend": sb.backend.name,
+        "endpoint": e.url,
+        "region": e.region,
+        "healthy": problem is None,
+        "problem": problem,
+        "pid": sb.handle.pid,
+        "container_id": sb.handle.container_id,
+        "data_dir": str(sb.handle.data_dir) if sb.handle.data_dir else None,
+        "log": str(sb.handle.log_path) if sb.handle.log_path else None,
+        "state_file": str(state_mod.state_path(sb.workdir)),
+    }
+    info["access_key"] = e.access_key if show_credentials else "(hidden; --show-credentials)"
+    if show_credentials:
+        info["secret_key"] = e.secret_key
+    return info
+
+
+def _print_info(info: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(info, indent=2))
+        return
+    for key, value in info.items():
+        if value is not None:
+            print(f"{key:13} {value}")
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    backends = None
+    if args.backend == "external" and (args.endpoint or args.profile):
+        from sandbox.backends import default_backends
+        from sandbox.backends.external import ExternalBackend
+
+        backends = [b for b in default_backends(report=_say) if b.name != "external"] + [
+            ExternalBackend(url=args.endpoint, profile=args.profile)
+        ]
+    sb = Sandbox.up(
+        args.backend,
+        state_dir=args.state_dir,
+        region=args.region,
+        timeout=args.timeout,
+        report=_say,
+        backends=backends,
+    )
+    info = _describe(sb, show_credentials=False, problem=None)
+    if sb.started_in is not None:
+        info["ready_in_seconds"] = round(sb.started_in, 2)
+    if sb.selection is not None:
+        info["skipped"] = dict(sb.selection.skipped)
+    if args.json:
+        _print_info(info, True)
+    else:
+        how = "reused" if sb.started_in is None else f"ready in {sb.started_in:.1f}s"
+        print(f"sandbox up: {sb.backend.name} at {sb.endpoint.url} ({how})")
+        print('credentials: eval "$(python -m sandbox env)"; details: python -m sandbox status')
+    return 0
+
+
+def _attached(state_dir: Path | None) -> Sandbox:
+    sb = Sandbox.attach(state_dir)
+    if sb is None:
+        where = state_dir or state_mod.default_state_dir()
+        raise SandboxError(f"no sandbox recorded in {where}; start one with `python -m sandbox up`")
+    return sb
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    sb = _attached(args.state_dir)
+    recorded = state_mod.load(sb.workdir)
+    running = recorded is not None and recorded.running
+    problem = sb.problem() if running else "stopped (data kept by down --keep-data)"
+    _print_info(_describe(sb, show_credentials=args.show_credentials, problem=problem), args.json)
+    return 0 if problem is None else 1
+
+
+def _cmd_env(args: argparse.Namespace) -> int:
+    sb = _attached(args.state_dir)
+    recorded = state_mod.load(sb.workdir)
+    if recorded is None or not recorded.running:
+        raise SandboxError("the sandbox is stopped; run `python -m sandbox up` first")
+    for key, value in sb.env().items():
+        print(f"export {key}={shlex.quote(value)}")
+    return 0
+
+
+def _cmd_down(args: argparse.Namespace) -> int:
+    sb = Sandbox.attach(args.state_dir)
+    if sb is None:
+        _say("no sandbox recorded; nothing to stop")
+    else:
+        sb.stop(keep_data=args.keep_data)
+        kept = f"; data kept in {sb.handle.data_dir}" if args.keep_data else ""
+        print(f"sandbox down: {sb.backend.name} stopped{kept}")
+    if not args.keep_data:
+        _remove_docker_leftovers(sb.workdir if sb else args.state_dir)
+    return 0
+
+
+def _remove_docker_leftovers(state_dir: Path | None) -> None:
+    """Containers labelled with this state dir that a crashed ``up`` never recorded."""
+    from sandbox.backends import BackendUnavailable
+    from sandbox.backends.docker import remove_leftovers
+
+    with contextlib.suppress(BackendUnavailable):  # no engine: nothing can be left in it
+        remove_leftovers(Path(state_dir or state_mod.default_state_dir()).absolute(), report=_say)
+
+
+def _cmd_ensure_minio(_args: argparse.Namespace) -> int:
+    from sandbox.backends._minio_binary import ensure_minio
+
+    print(ensure_minio(report=_say))
+    return 0
+
+
+def _delegate(name: str, argv: Sequence[str]) -> int:
+    module_name, func_name = _DELEGATED[name].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name != module_name:
+            raise
+        _say(f"`{name}` is not available yet: {module_name} does not exist")
+        return 1
+    result = getattr(module, func_name)(list(argv))
+    return int(result or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in _DELEGATED:
+        return _delegate(args_list[0], args_list[1:])
+    args = _parser().parse_args(args_list)
+    commands = {
+        "up": _cmd_up,
+        "status": _cmd_status,
+        "env": _cmd_env,
+        "down": _cmd_down,
+        "ensure-minio": _cmd_ensure_minio,
+    }
+    try:
+        return commands[args.command](args)
+    except SandboxError as e:
+        _say(f"error: {e}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

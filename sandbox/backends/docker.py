@@ -1,0 +1,242 @@
+"""MinIO in a container, through the ``docker`` SDK, when an engine answers ``ping()``.
+
+The image is pinned (``$SANDBOX_MINIO_IMAGE`` overrides it), host ports are bound to 127.0.0.1
+only and chosen by the engine, and containers carry labels so leftovers can be found and removed.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sandbox import _procs
+from sandbox.backends._base import (
+    Availability,
+    Backend,
+    BackendUnavailable,
+    Endpoint,
+    Handle,
+    Reporter,
+    StartupError,
+    quiet,
+)
+from sandbox.backends.minio import readiness_problem
+
+DEFAULT_IMAGE = "quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z"
+IMAGE_ENV = "SANDBOX_MINIO_IMAGE"
+LABEL = "lambda_local_runner.sandbox"
+LABEL_WORKDIR = "lambda_local_runner.workdir"
+STOP_GRACE_SECONDS = 10
+
+
+def _docker_client(timeout: float = 5.0) -> Any:
+    """A ``docker.DockerClient`` that answered ``ping()``; raises BackendUnavailable otherwise."""
+    try:
+        import docker
+    except ImportError as e:
+        raise BackendUnavailable("the `docker` Python package is not installed") from e
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if host.startswith("unix://") and not Path(host.removeprefix("unix://")).exists():
+        raise BackendUnavailable(f"no Docker engine: the socket {host} does not exist")
+    client = None
+    try:
+        client = docker.from_env(timeout=max(1, int(timeout)))
+        client.ping()
+    except Exception as e:  # DockerException, or requests errors some engines leak untranslated
+        if client is not None:
+            client.close()
+        # A failed connect leaves the SDK's socket unclosed; collect it here, quietly, rather
+        # than at a random later point where it turns into an unraisable ResourceWarning.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
+        raise BackendUnavailable(f"no Docker engine answers ping() ({e})") from e
+    return client
+
+
+@dataclass
+class DockerBackend(Backend):
+    """MinIO from a pinned image, one container per sandbox."""
+
+    name = "docker"
+    image: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def _image(self) -> str:
+        return self.image or os.environ.get(IMAGE_ENV) or DEFAULT_IMAGE
+
+    def probe(self) -> Availability:
+        try:
+            client = _docker_client(timeout=3)
+        except BackendUnavailable as e:
+            return Availability(False, str(e))
+        client.close()
+        return Availability(True, f"Docker engine answers; image {self._image()}")
+
+    def start(
+        self,
+        workdir: Path,
+        *,
+        region: str,
+        timeout: float,
+        report: Reporter = quiet,
+        detached: bool = False,
+        reuse: Handle | None = None,
+    ) -> Handle:
+        from docker.errors import DockerException, NotFound
+
+        client = _docker_client()
+        image = self._image()
+        log_path = workdir / "docker-minio.log"
+        container: Any = None
+        try:
+            if reuse is not None and reuse.container_id:
+                try:
+                    container = client.containers.get(reuse.container_id)
+                except NotFound:
+                    report(f"the kept container {reuse.container_id[:12]} is gone; a new one")
+            if container is not None and reuse is not None:
+                access, secret = reuse.endpoint.access_key, reuse.endpoint.secret_key
+                report(f"restarting the kept container {container.short_id}")
+                container.start()
+            else:
+                access, secret = _procs.random_credentials()
+                try:
+                    client.images.get(image)
+                except DockerException:
+                    report(f"pulling {image} (once)")
+                    client.images.pull(image)
+                container = client.containers.run(
+                    image,
+                    command=["server", "/data", "--console-address", ":9001"],
+                    environment={
+                        "MINIO_ROOT_USER": access,
+                        "MINIO_ROOT_PASSWORD": secret,
+                        "MINIO_REGION": region,
+                    },
+                    # Host port None: the engine picks a free one, bound to loopback only.
+                    ports={"9000/tcp": ("127.0.0.1", None), "9001/tcp": ("127.0.0.1", None)},
+                    labels={LABEL: "1", LABEL_WORKDIR: str(workdir), **self.labels},
+                    detach=True,
+                )
+            api = _host_port(container, "9000/tcp", timeout=10)
+            endpoint = Endpoint(f"http://127.0.0.1:{api}", access, secret, region, self.name)
+            report(f"started container {container.short_id} ({image}) on {endpoint.url}")
+            handle = Handle(
+                backend=self.name,
+                endpoint=endpoint,
+                log_path=log_path,
+                container_id=container.id,
+                extra={"image": image},
+            )
+
+            def problem() -> str | None:
+                container.reload()
+                if container.status != "running":
+                    log_path.write_bytes(container.logs())
+                    return f"container status {container.status}"
+                return readiness_problem(endpoint)
+
+            try:
+                _procs.wait_until(
+                    problem,
+                    what=f"/minio/health/cluster = 200 and a signed ListBuckets on {endpoint.url}",
+                    timeout=timeout,
+                    log_path=log_path,
+                    interval=0.25,
+                )
+            finally:
+                log_path.write_bytes(container.logs())
+        except BaseException as e:
+            if container is not None:
+                _remove(container)
+            client.close()
+            if isinstance(e, DockerException):
+                raise StartupError(f"docker: starting MinIO from {image} failed: {e}") from e
+            raise
+        client.close()
+        return handle
+
+    def alive(self, handle: Handle) -> str | None:
+        from docker.errors import DockerException, NotFound
+
+        try:
+            client = _docker_client()
+        except BackendUnavailable as e:
+            return str(e)
+        try:
+            container = client.containers.get(handle.container_id)
+        except NotFound:
+            return f"container {handle.container_id} was removed"
+        except DockerException as e:
+            return f"container {handle.container_id}: {e}"
+        finally:
+            client.close()
+        return None if container.status == "running" else f"container is {container.status}"
+
+    def stop(self, handle: Handle, *, keep_data: bool = False) -> None:
+        from docker.errors import NotFound
+
+        if handle.container_id is None:
+            return
+        try:
+            client = _docker_client()
+        except BackendUnavailable:
+            return
+        try:
+            container = client.containers.get(handle.container_id)
+        except NotFound:
+            return
+        finally:
+            client.close()
+        if keep_data:
+            container.stop(timeout=STOP_GRACE_SECONDS)  # the anonymous volume lives on
+        else:
+            _remove(container)
+
+
+def _remove(container: Any) -> None:
+    from docker.errors import DockerException, NotFound
+
+    try:
+        container.stop(timeout=STOP_GRACE_SECONDS)
+        container.remove(v=True)
+    except NotFound:
+        pass
+    except DockerException:
+        container.remove(v=True, force=True)
+
+
+def _host_port(container: Any, port: str, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        container.reload()
+        bindings = (container.ports or {}).get(port)
+        if bindings:
+            return int(bindings[0]["HostPort"])
+        if container.status not in ("created", "running"):
+            break
+        time.sleep(0.1)
+    raise StartupError(
+        f"container {container.short_id} published no host port for {port} "
+        f"(status {container.status}); logs:\n{container.logs().decode(errors='replace')[-2000:]}"
+    )
+
+
+def remove_leftovers(workdir: Path | None = None, report: Reporter = quiet) -> int:
+    """Remove sandbox containers (all, or those of ``workdir``) a crashed run left behind."""
+    client = _docker_client()
+    filters = {"label": [LABEL] if workdir is None else [f"{LABEL_WORKDIR}={workdir}"]}
+    try:
+        containers = client.containers.list(all=True, filters=filters)
+        for container in containers:
+            report(f"removing leftover container {container.short_id}")
+            _remove(container)
+        return len(containers)
+    finally:
+        client.close()
