@@ -4,6 +4,8 @@
   (test ids ``[minio]``, ``[seaweedfs]``, ``[docker]``). ``--s3-backend=a,b`` restricts them.
 - ``s3_bucket`` (function): a fresh, uniquely named bucket on that sandbox, emptied and deleted
   afterwards.
+- ``lambda_context``, ``lambda_event``, ``lambda_invoke``, ``sandbox_s3_endpoint``: the runtime
+  emulation's fixtures (see :mod:`sandbox.runtime.fixtures`).
 
 Imported by every pytest run in this environment, so it imports nothing heavy at module level.
 """
@@ -15,6 +17,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from sandbox.runtime.fixtures import (  # noqa: F401 - re-exported as fixtures
+    lambda_context,
+    lambda_event,
+    lambda_invoke,
+    sandbox_s3_endpoint,
+)
 
 if TYPE_CHECKING:
     from sandbox.core import Sandbox

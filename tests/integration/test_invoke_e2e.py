@@ -13,8 +13,7 @@ import pytest
 
 from sandbox import state as state_mod
 
-# The runtime fixtures, until sandbox/pytest_plugin.py re-exports them.
-from sandbox.runtime.fixtures import lambda_event, lambda_invoke  # noqa: F401
+# The fixtures come from the project's pytest plugin (entry point pytest11).
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "2026/04/"
@@ -168,8 +167,8 @@ def test_an_oversized_event_exits_2_with_lambdas_error(tmp_path: Path) -> None:
 def test_the_invoke_fixture_runs_the_function_in_process(
     s3_sandbox: Any,
     s3_bucket: str,
-    lambda_invoke: Any,  # noqa: F811
-    lambda_event: Any,  # noqa: F811
+    lambda_invoke: Any,
+    lambda_event: Any,
 ) -> None:
     _seed(s3_sandbox.client(), s3_bucket)
     event = lambda_event("apigw-v2", bucket=s3_bucket, prefix=PREFIX)
@@ -184,8 +183,8 @@ def test_the_invoke_fixture_runs_the_function_in_process(
 def test_other_callers_get_the_same_count(
     s3_sandbox: Any,
     s3_bucket: str,
-    lambda_invoke: Any,  # noqa: F811
-    lambda_event: Any,  # noqa: F811
+    lambda_invoke: Any,
+    lambda_event: Any,
     kind: str,
 ) -> None:
     _seed(s3_sandbox.client(), s3_bucket)
