@@ -1,0 +1,381 @@
+"""Write a plan to S3: concurrent, streaming, idempotent.
+
+One producer walks the plan in order, makes each body, and skips it when the bucket already
+holds the same bytes (the listing's ETag is the MD5 of a single-part upload). Everything else
+goes through a bounded queue to ``concurrency`` workers calling ``put_object`` on one aioboto3
+client. At most ``3 * concurrency`` bodies exist at a time, so memory does not grow with
+``count``; what does grow is the key list (ground truth and the listing of what is already
+there), about 200 bytes a key.
+
+Keys under the prefix that the plan does not contain (left by an earlier run with a larger
+count, or put there by hand) are kept and added to the ground truth when the rule lists them;
+``prune=True`` deletes them instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from seed.connection import Connection
+from seed.documents import CONTENT_TYPES, DocumentFactory
+from seed.errors import SeedArgumentError, SeedConnectionError
+from seed.options import SeedOptions
+from seed.plan import Plan
+from seed.progress import NullProgress, Progress, make_progress
+from seed.truth import Expected, is_expected
+
+__all__ = ["GENERATOR", "SeedResult", "client_config", "seed_bucket", "seed_bucket_async"]
+
+GENERATOR = "seed/1"  # bump when the same options would produce different bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    """What a seeding run did. ``expected`` is the ground truth it wrote."""
+
+    expected: Expected
+    endpoint: str
+    expected_key: str
+    objects: int  # objects in the plan (PDFs and noise)
+    uploaded: int
+    skipped: int  # already in the bucket with the same bytes
+    deleted: int  # stale keys removed under the prefix (prune=True)
+    bytes_uploaded: int
+    seconds: float  # whole run, from connecting to the ground truth written
+    upload_seconds: float  # the write phase only
+    expected_written: bool  # False when the ground truth object was already equal
+
+    @property
+    def expected_keys(self) -> tuple[str, ...]:
+        return self.expected.keys
+
+    @property
+    def objects_per_second(self) -> float:
+        return self.objects / self.upload_seconds if self.upload_seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly summary (without the key list)."""
+        return {
+            "bucket": self.expected.bucket,
+            "prefix": self.expected.prefix,
+            "expected_count": self.expected.count,
+            "expected_key": self.expected_key,
+            "extra": len(self.expected.extra),
+            "endpoint": self.endpoint,
+            "objects": self.objects,
+            "uploaded": self.uploaded,
+            "skipped": self.skipped,
+            "deleted": self.deleted,
+            "bytes_uploaded": self.bytes_uploaded,
+            "seconds": round(self.seconds, 3),
+            "objects_per_second": round(self.objects_per_second, 1),
+        }
+
+    def summary(self) -> str:
+        e = self.expected
+        extra = f" (+{len(e.extra)} found already there)" if e.extra else ""
+        return (
+            f"seeded s3://{e.bucket}/{e.prefix}: {e.count} PDFs to list{extra}, "
+            f"{self.objects} objects planned; uploaded {self.uploaded} "
+            f"({self.bytes_uploaded / 1e6:.1f} MB), skipped {self.skipped}, deleted "
+            f"{self.deleted} in {self.seconds:.1f}s ({self.objects_per_second:,.0f} objects/s); "
+            f"ground truth s3://{e.bucket}/{self.expected_key}"
+        )
+
+
+def client_config(concurrency: int) -> Any:
+    """The botocore ``Config`` the seeder uses (path-style, SigV4, checksums only if required)."""
+    from botocore.config import Config
+
+    return Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path"},
+        max_pool_connections=max(10, concurrency),
+        connect_timeout=3,
+        read_timeout=60,
+        retries={"max_attempts": 3, "mode": "standard"},
+        # CRC32 of every body costs CPU and local servers do not need it.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+
+
+def _s3_error(action: str, conn: Connection, e: Exception) -> SeedConnectionError:
+    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
+    if isinstance(e, EndpointConnectionError):
+        hint = "is the S3 server running? Start it with `python -m sandbox up`"
+    elif isinstance(e, NoCredentialsError):
+        hint = 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (eval "$(python -m sandbox env)")'
+    elif isinstance(e, ClientError) and e.response.get("Error", {}).get("Code") in (
+        "403",
+        "AccessDenied",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+    ):
+        hint = "the credentials were refused; check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+    else:
+        hint = "check the endpoint and the server's log"
+    return SeedConnectionError(f"{action} at {conn.endpoint_url} failed: {e}; {hint}")
+
+
+async def _ensure_bucket(s3: Any, bucket: str, conn: Connection) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        await s3.head_bucket(Bucket=bucket)
+        return
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+            raise _s3_error(f"checking bucket {bucket!r}", conn, e) from e
+    except BotoCoreError as e:
+        raise _s3_error(f"checking bucket {bucket!r}", conn, e) from e
+    kwargs: dict[str, Any] = {"Bucket": bucket}
+    if conn.region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": conn.region}
+    try:
+        await s3.create_bucket(**kwargs)
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+            raise _s3_error(f"creating bucket {bucket!r}", conn, e) from e
+    except BotoCoreError as e:
+        raise _s3_error(f"creating bucket {bucket!r}", conn, e) from e
+
+
+def _md5_of_etag(etag: str) -> bytes | None:
+    etag = etag.strip('"')
+    if len(etag) != 32:
+        return None  # multipart or encrypted: not an MD5, so never "equal"
+    try:
+        return bytes.fromhex(etag)
+    except ValueError:
+        return None
+
+
+async def _list_existing(
+    s3: Any, bucket: str, roots: tuple[str, ...], conn: Connection
+) -> dict[str, bytes | None]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    existing: dict[str, bytes | None] = {}
+    paginator = s3.get_paginator("list_objects_v2")
+    try:
+        for root in roots:
+            async for page in paginator.paginate(Bucket=bucket, Prefix=root):
+                for obj in page.get("Contents", ()):
+                    existing[obj["Key"]] = _md5_of_etag(obj.get("ETag", ""))
+    except (ClientError, BotoCoreError) as e:
+        raise _s3_error(f"listing s3://{bucket}/", conn, e) from e
+    return existing
+
+
+async def _delete(s3: Any, bucket: str, keys: list[str], conn: Connection) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    for i in range(0, len(keys), 1000):
+        batch = [{"Key": k} for k in keys[i : i + 1000]]
+        try:
+            resp = await s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        except (ClientError, BotoCoreError) as e:
+            raise _s3_error(f"deleting stale keys in s3://{bucket}/", conn, e) from e
+        if resp.get("Errors"):
+            first = resp["Errors"][0]
+            raise SeedConnectionError(
+                f"deleting {len(resp['Errors'])} stale keys in s3://{bucket}/ failed, first "
+                f"{first.get('Key')!r}: {first.get('Code')} {first.get('Message')}"
+            )
+
+
+def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:
+    exc: BaseException = group
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    return exc
+
+
+async def seed_bucket_async(
+    target: Any = None,
+    options: SeedOptions | None = None,
+    *,
+    progress: Progress | bool = False,
+    environ: Mapping[str, str] | None = None,
+    **option_kwargs: Any,
+) -> SeedResult:
+    """Seed a bucket; see :func:`seed_bucket`."""
+    import aioboto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    opts = _options(options, option_kwargs)
+    conn = Connection.coerce(target, os.environ if environ is None else environ)
+    prog: Progress
+    if isinstance(progress, bool):
+        prog = make_progress(enabled=progress)
+    else:
+        prog = progress if progress is not None else NullProgress()
+
+    t0 = time.perf_counter()
+    plan = Plan(opts)
+    factory = DocumentFactory(opts.seed, opts.sizes)
+    bucket, prefix = opts.bucket, opts.prefix
+    session = aioboto3.Session()
+    async with session.client(
+        "s3", config=client_config(opts.concurrency), **conn.client_kwargs()
+    ) as s3:
+        await _ensure_bucket(s3, bucket, conn)
+        existing = await _list_existing(s3, bucket, plan.listing_roots(), conn)
+
+        queue: asyncio.Queue[tuple[str, bytes, str] | None] = asyncio.Queue(
+            maxsize=2 * opts.concurrency
+        )
+        counts = {"uploaded": 0, "skipped": 0, "bytes": 0}
+        planned_expected: list[str] = []
+
+        async def produce() -> None:
+            for spec in plan.specs():
+                if is_expected(spec.key, prefix):
+                    planned_expected.append(spec.key)
+                body = factory.body(spec)
+                if existing.pop(spec.key, None) == hashlib.md5(body).digest():
+                    counts["skipped"] += 1
+                    prog.advance()
+                    continue
+                await queue.put((spec.key, body, CONTENT_TYPES[spec.body]))
+            for _ in range(opts.concurrency):
+                await queue.put(None)
+
+        async def work() -> None:
+            while (item := await queue.get()) is not None:
+                key, body, content_type = item
+                try:
+                    await s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+                except (ClientError, BotoCoreError) as e:
+                    raise _s3_error(f"uploading s3://{bucket}/{key}", conn, e) from e
+                counts["uploaded"] += 1
+                counts["bytes"] += len(body)
+                prog.advance()
+
+        prog.start(len(plan), f"seed s3://{bucket}/{prefix}")
+        t_upload = time.perf_counter()
+        failure: BaseException | None = None
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(produce())
+                for _ in range(opts.concurrency):
+                    tg.create_task(work())
+        except BaseExceptionGroup as group:
+            failure = _first_error(group)  # raised below, keeping its own cause chain
+        finally:
+            prog.finish()
+        if failure is not None:
+            raise failure
+        upload_seconds = time.perf_counter() - t_upload
+
+        # Whatever is still in `existing` was not planned; only keys under the prefix matter.
+        stale = sorted(k for k in existing if k.startswith(prefix) and k != opts.expected_key)
+        deleted = 0
+        if opts.prune and stale:
+            await _delete(s3, bucket, stale, conn)
+            deleted, stale = len(stale), []
+        extra = tuple(k for k in stale if is_expected(k, prefix))
+        existing.clear()
+
+        expected = Expected(
+            bucket=bucket,
+            prefix=prefix,
+            keys=tuple(sorted([*planned_expected, *extra])),
+            seed=opts.seed,
+            noise=opts.noise,
+            sizes=str(opts.sizes),
+            objects=len(plan),
+            extra=extra,
+            meta={"generator": GENERATOR, "faker": _faker_version()},
+        )
+        written = await _write_expected(s3, bucket, opts.expected_key, expected, conn)
+
+    return SeedResult(
+        expected=expected,
+        endpoint=conn.endpoint_url,
+        expected_key=opts.expected_key,
+        objects=len(plan),
+        uploaded=counts["uploaded"],
+        skipped=counts["skipped"],
+        deleted=deleted,
+        bytes_uploaded=counts["bytes"],
+        seconds=time.perf_counter() - t0,
+        upload_seconds=upload_seconds,
+        expected_written=written,
+    )
+
+
+def _options(options: SeedOptions | None, kwargs: dict[str, Any]) -> SeedOptions:
+    if options is not None:
+        if kwargs:
+            raise SeedArgumentError(
+                f"pass either options= or option keywords, not both (got {sorted(kwargs)})"
+            )
+        return options
+    try:
+        return SeedOptions(**kwargs)
+    except TypeError as e:
+        raise SeedArgumentError(f"unknown seed option: {e}") from e
+
+
+def _faker_version() -> str:
+    from importlib.metadata import version
+
+    return version("faker")
+
+
+async def _write_expected(
+    s3: Any, bucket: str, key: str, expected: Expected, conn: Connection
+) -> bool:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    buf = io.BytesIO()
+    expected.write_json(buf)
+    data = buf.getvalue()
+    try:
+        head = await s3.head_object(Bucket=bucket, Key=key)
+        if _md5_of_etag(head.get("ETag", "")) == hashlib.md5(data).digest():
+            return False
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+            raise _s3_error(f"checking s3://{bucket}/{key}", conn, e) from e
+    except BotoCoreError as e:
+        raise _s3_error(f"checking s3://{bucket}/{key}", conn, e) from e
+    try:
+        await s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/json")
+    except (ClientError, BotoCoreError) as e:
+        raise _s3_error(f"writing the ground truth s3://{bucket}/{key}", conn, e) from e
+    return True
+
+
+def seed_bucket(
+    target: Any = None,
+    options: SeedOptions | None = None,
+    *,
+    progress: Progress | bool = False,
+    environ: Mapping[str, str] | None = None,
+    **option_kwargs: Any,
+) -> SeedResult:
+    """Fill a bucket with fake report PDFs and noise; write and return the ground truth.
+
+    ``target``: a :class:`~seed.connection.Connection`, an endpoint URL, a sandbox ``Endpoint``
+    or ``Sandbox``, or ``None`` to read ``AWS_ENDPOINT_URL_S3``/``AWS_ENDPOINT_URL`` and the
+    ``AWS_*`` credentials from ``environ`` (default ``os.environ``). Options come as a
+    :class:`SeedOptions` or as its fields (``bucket=``, ``prefix=``, ``count=``, ``seed=``,
+    ``noise=``, ``sizes=``, ``concurrency=``, ``expected_key=``, ``prune=``).
+    ``progress``: ``True`` for a bar (terminal) or lines (otherwise) on stderr, or a
+    :class:`~seed.progress.Progress`. Raises :class:`~seed.errors.SeedError` subclasses.
+    Inside a running event loop, await :func:`seed_bucket_async` instead.
+    """
+    return asyncio.run(
+        seed_bucket_async(target, options, progress=progress, environ=environ, **option_kwargs)
+    )
