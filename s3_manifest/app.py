@@ -8,7 +8,7 @@ import time
 import uuid
 from typing import Any
 
-from aiobotocore.session import get_session
+import aioboto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -60,10 +60,10 @@ async def run_requests(
 
     ``deadline`` is a `time.monotonic()` value by which the run must have stopped.
     """
-    # aioboto3.Session().client() is exactly this aiobotocore client; importing aiobotocore
-    # alone skips boto3's resource layer and costs about half the import time at cold start.
-    session = get_session()
-    async with session.create_client(
+    # A new session per invocation: credentials come from the environment each time (Lambda's
+    # are fixed for an environment's life, but a harness may switch sandboxes between calls).
+    session = aioboto3.Session()
+    async with session.client(
         "s3",
         region_name=settings.region,
         endpoint_url=settings.endpoint_url,
