@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
 import time
 import uuid
 from typing import Any
@@ -53,6 +55,32 @@ def client_config(settings: Settings) -> Config:
     return Config(signature_version="s3v4", s3=s3, retries={"mode": "standard", "max_attempts": 3})
 
 
+# Warm invocations reuse the session: a new one loads botocore's S3 model again (measured
+# ~50 ms against ~3.5 ms for a client from a cached session). Keyed by what the session
+# resolves credentials from, so new credentials (rotated, or another sandbox) get a new one.
+_SESSIONS: dict[str, aioboto3.Session] = {}
+_SESSION_VARS = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+)
+
+
+def _session() -> aioboto3.Session:
+    fingerprint = hashlib.sha256(
+        "\0".join(os.environ.get(name, "\1") for name in _SESSION_VARS).encode()
+    ).hexdigest()
+    session = _SESSIONS.get(fingerprint)
+    if session is None:
+        if len(_SESSIONS) >= 4:
+            _SESSIONS.clear()
+        session = _SESSIONS[fingerprint] = aioboto3.Session()
+    return session
+
+
 async def run_requests(
     requests: tuple[Request, ...], settings: Settings, *, deadline: float | None = None
 ) -> list[dict[str, Any]]:
@@ -60,9 +88,7 @@ async def run_requests(
 
     ``deadline`` is a `time.monotonic()` value by which the run must have stopped.
     """
-    # A new session per invocation: credentials come from the environment each time (Lambda's
-    # are fixed for an environment's life, but a harness may switch sandboxes between calls).
-    session = aioboto3.Session()
+    session = _session()
     async with session.client(
         "s3",
         region_name=settings.region,
