@@ -112,6 +112,22 @@ def s3_event_for_object(client: Any, bucket: str, key: str, *, region: str = "us
     )
 
 
+_API_ID = "abcdef1234"
+_API_HOST = f"{_API_ID}.execute-api.us-east-1.amazonaws.com"
+#: The part of an API Gateway ``requestContext`` that names the account and the API.
+_API_CONTEXT: Mapping[str, str] = {
+    "accountId": ACCOUNT_ID,
+    "apiId": _API_ID,
+    "domainName": _API_HOST,
+    "domainPrefix": _API_ID,
+}
+
+
+def _request_time(now: float) -> str:
+    """``30/Apr/2026:12:00:00 +0000`` (API Gateway request time)."""
+    return time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now))
+
+
 def _headers(host: str, extra: Mapping[str, str] | None) -> dict[str, str]:
     headers = {
         "accept": "application/json",
@@ -141,9 +157,7 @@ def apigw_event(
     """API Gateway REST proxy event (payload 1.0); bucket/prefix go in the query string."""
     now = time.time() if now is None else now
     params = _params(bucket, prefix, query)
-    api_id = "abcdef1234"
-    host = f"{api_id}.execute-api.us-east-1.amazonaws.com"
-    hdrs = _headers(host, headers)
+    hdrs = _headers(_API_HOST, headers)
     return {
         "resource": path,
         "path": path,
@@ -155,10 +169,7 @@ def apigw_event(
         "pathParameters": None,
         "stageVariables": None,
         "requestContext": {
-            "accountId": ACCOUNT_ID,
-            "apiId": api_id,
-            "domainName": host,
-            "domainPrefix": api_id,
+            **_API_CONTEXT,
             "extendedRequestId": secrets.token_urlsafe(12),
             "httpMethod": method,
             "identity": {
@@ -176,7 +187,7 @@ def apigw_event(
             "path": f"/{stage}{path}",
             "protocol": "HTTP/1.1",
             "requestId": str(uuid.uuid4()),
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTime": _request_time(now),
             "requestTimeEpoch": int(now * 1000),
             "resourceId": "abc123",
             "resourcePath": path,
@@ -202,9 +213,7 @@ def apigw_v2_event(
     """API Gateway HTTP API event (payload 2.0); bucket/prefix go in the query string."""
     now = time.time() if now is None else now
     params = _params(bucket, prefix, query)
-    api_id = "abcdef1234"
-    host = f"{api_id}.execute-api.us-east-1.amazonaws.com"
-    hdrs = _headers(host, headers)
+    hdrs = _headers(_API_HOST, headers)
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": f"{method} {path}",
@@ -212,10 +221,7 @@ def apigw_v2_event(
         "rawQueryString": urlencode(params),
         "headers": hdrs,
         "requestContext": {
-            "accountId": ACCOUNT_ID,
-            "apiId": api_id,
-            "domainName": host,
-            "domainPrefix": api_id,
+            **_API_CONTEXT,
             "http": {
                 "method": method,
                 "path": path,
@@ -226,7 +232,7 @@ def apigw_v2_event(
             "requestId": secrets.token_urlsafe(12),
             "routeKey": f"{method} {path}",
             "stage": stage,
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "time": _request_time(now),
             "timeEpoch": int(now * 1000),
         },
         "isBase64Encoded": False,

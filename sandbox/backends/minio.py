@@ -12,7 +12,6 @@ from sandbox import _procs
 from sandbox._s3 import list_buckets_problem
 from sandbox.backends._base import (
     Availability,
-    Backend,
     BackendUnavailable,
     Endpoint,
     Handle,
@@ -20,6 +19,7 @@ from sandbox.backends._base import (
     quiet,
 )
 from sandbox.backends._minio_binary import build_plan, ensure_minio, find_minio
+from sandbox.backends._process import Launch, ProcessBackend
 
 STOP_GRACE_SECONDS = 10.0
 
@@ -46,10 +46,11 @@ def readiness_problem(endpoint: Endpoint) -> str | None:
 
 
 @dataclass
-class MinioBackend(Backend):
+class MinioBackend(ProcessBackend):
     """``minio server DIR`` on 127.0.0.1 with random root credentials."""
 
     name = "minio"
+    label = "MinIO"
     binary: Path | None = None
     #: Build the pinned version with Go when no binary exists (the ``auto`` path does).
     build: bool = True
@@ -71,32 +72,26 @@ class MinioBackend(Backend):
             False, "no minio binary (MINIO_BINARY, PATH, cache) and no Go to build one"
         )
 
-    def start(
-        self,
-        workdir: Path,
-        *,
-        region: str,
-        timeout: float,
-        report: Reporter = quiet,
-        detached: bool = False,
-        reuse: Handle | None = None,
-    ) -> Handle:
+    def _server_binary(self, report: Reporter) -> Path:
         found = find_minio()
-        binary = self.binary or (
+        return self.binary or (
             found.path if found else ensure_minio(report if report is not quiet else self.report)
         )
-        if reuse is not None and reuse.data_dir is not None:
-            data_dir = reuse.data_dir
-            access, secret = reuse.endpoint.access_key, reuse.endpoint.secret_key
-        else:
-            data_dir = workdir / "data" / self.name
-            access, secret = _procs.random_credentials()
-        data_dir.mkdir(parents=True, exist_ok=True)
+
+    def _launch(
+        self,
+        binary: Path,
+        workdir: Path,
+        *,
+        data_dir: Path,
+        access_key: str,
+        secret_key: str,
+        region: str,
+    ) -> Launch:
         certs = workdir / "minio-certs"  # keep MinIO away from ~/.minio
         certs.mkdir(exist_ok=True)
-        log_path = workdir / "minio.log"
         api, console = _procs.free_ports(2)
-        endpoint = Endpoint(f"http://127.0.0.1:{api}", access, secret, region, self.name)
+        endpoint = Endpoint(f"http://127.0.0.1:{api}", access_key, secret_key, region, self.name)
         argv = [
             str(binary),
             "server",
@@ -109,58 +104,33 @@ class MinioBackend(Backend):
             str(certs),
         ]
         env = {
-            "MINIO_ROOT_USER": access,
-            "MINIO_ROOT_PASSWORD": secret,
+            "MINIO_ROOT_USER": access_key,
+            "MINIO_ROOT_PASSWORD": secret_key,
             "MINIO_REGION": region,
             "MINIO_UPDATE": "off",
         }
-        report(f"starting MinIO ({binary}) on 127.0.0.1:{api}, log {log_path}")
-        process = _procs.spawn(argv, log_path=log_path, env=env, detached=detached)
-        handle = Handle(
-            backend=self.name,
+        return Launch(
+            argv=argv,
             endpoint=endpoint,
-            data_dir=data_dir,
-            log_path=log_path,
-            pid=process.pid,
-            pid_start_time=process.start_time,
+            log_path=workdir / "minio.log",
+            ready=readiness_problem,
+            waiting_for=f"/minio/health/cluster = 200 and a signed ListBuckets on {endpoint.url}",
+            env=env,
             extra={"console": f"http://127.0.0.1:{console}", "certs_dir": str(certs)},
         )
-        try:
-            _procs.wait_until(
-                lambda: readiness_problem(endpoint),
-                what=f"/minio/health/cluster = 200 and a signed ListBuckets on {endpoint.url}",
-                timeout=timeout,
-                process=process,
-                log_path=log_path,
-            )
-        except BaseException:
-            self._terminate(handle, process)
-            raise
-        if detached:
-            process.detach()
-        else:
-            handle.live = process
-        return handle
 
-    def alive(self, handle: Handle) -> str | None:
-        if handle.pid is None:
-            return "no pid recorded"
-        return _procs.pid_state(handle.pid, handle.pid_start_time)
-
-    def _terminate(self, handle: Handle, process: _procs.Process | None) -> str:
+    def _stop_process(
+        self, handle: Handle, process: _procs.Process | None, *, keep_data: bool
+    ) -> str:
         if handle.pid is None:
             return "no process"
         return _procs.terminate(
             handle.pid,
             start_time=handle.pid_start_time,
-            grace=STOP_GRACE_SECONDS,
+            grace=STOP_GRACE_SECONDS,  # the same whether the data is kept or not
             popen=process.popen if process else None,
         )
 
-    def stop(self, handle: Handle, *, keep_data: bool = False) -> None:
-        process, handle.live = handle.live, None
-        self._terminate(handle, process)
+    def _remove_launch_files(self, handle: Handle) -> None:
         if certs := handle.extra.get("certs_dir"):
             shutil.rmtree(certs, ignore_errors=True)
-        if not keep_data and handle.data_dir is not None:
-            _procs.remove_data_dir(handle.data_dir)

@@ -17,13 +17,12 @@ from sandbox import _procs
 from sandbox._s3 import list_buckets_problem
 from sandbox.backends._base import (
     Availability,
-    Backend,
     BackendUnavailable,
     Endpoint,
     Handle,
     Reporter,
-    quiet,
 )
+from sandbox.backends._process import Launch, ProcessBackend
 
 WEED_BINARY_ENV = "WEED_BINARY"
 #: Ports weed needs: master, master gRPC, volume, volume gRPC, filer, filer gRPC, S3, S3 gRPC.
@@ -98,10 +97,11 @@ def s3_config(access_key: str, secret_key: str) -> dict[str, object]:
 
 
 @dataclass
-class SeaweedFSBackend(Backend):
+class SeaweedFSBackend(ProcessBackend):
     """SeaweedFS's S3 gateway from the ``weed`` binary."""
 
     name = "seaweedfs"
+    label = "SeaweedFS"
     weed: Path | None = None
 
     def _binary(self) -> Path | None:
@@ -117,92 +117,56 @@ class SeaweedFSBackend(Backend):
             return Availability(False, f"{weed} is not an executable file")
         return Availability(True, f"weed binary at {weed}")
 
-    def start(
-        self,
-        workdir: Path,
-        *,
-        region: str,
-        timeout: float,
-        report: Reporter = quiet,
-        detached: bool = False,
-        reuse: Handle | None = None,
-    ) -> Handle:
+    def _server_binary(self, report: Reporter) -> Path:
         availability = self.probe()
         weed = self._binary()
         if not availability.ok or weed is None:
             raise BackendUnavailable(f"seaweedfs: {availability.reason}")
-        if reuse is not None and reuse.data_dir is not None:
-            data_dir = reuse.data_dir
-            access, secret = reuse.endpoint.access_key, reuse.endpoint.secret_key
-        else:
-            data_dir = workdir / "data" / self.name
-            access, secret = _procs.random_credentials()
-        data_dir.mkdir(parents=True, exist_ok=True)
+        return weed
+
+    def _launch(
+        self,
+        binary: Path,
+        workdir: Path,
+        *,
+        data_dir: Path,
+        access_key: str,
+        secret_key: str,
+        region: str,
+    ) -> Launch:
         config = workdir / "seaweedfs-s3.json"
-        config.write_text(json.dumps(s3_config(access, secret)))
+        config.write_text(json.dumps(s3_config(access_key, secret_key)))
         config.chmod(0o600)
-        log_path = workdir / "seaweedfs.log"
         ports = dict(zip(_PORT_NAMES, _procs.free_ports(len(_PORT_NAMES)), strict=True))
-        endpoint = Endpoint(f"http://127.0.0.1:{ports['s3']}", access, secret, region, self.name)
-        report(f"starting SeaweedFS ({weed}) on 127.0.0.1:{ports['s3']}, log {log_path}")
-        process = _procs.spawn(
-            server_argv(weed, data_dir, config, ports), log_path=log_path, detached=detached
-        )
-        handle = Handle(
-            backend=self.name,
+        url = f"http://127.0.0.1:{ports['s3']}"
+        endpoint = Endpoint(url, access_key, secret_key, region, self.name)
+        return Launch(
+            argv=server_argv(binary, data_dir, config, ports),
             endpoint=endpoint,
-            data_dir=data_dir,
-            log_path=log_path,
-            pid=process.pid,
-            pid_start_time=process.start_time,
+            log_path=workdir / "seaweedfs.log",
+            ready=list_buckets_problem,
+            waiting_for=f"a signed ListBuckets to succeed on {endpoint.url}",
             extra={"ports": ports, "config": str(config)},
         )
-        try:
-            _procs.wait_until(
-                lambda: list_buckets_problem(endpoint),
-                what=f"a signed ListBuckets to succeed on {endpoint.url}",
-                timeout=timeout,
-                process=process,
-                log_path=log_path,
-            )
-        except BaseException:
-            self._stop_process(handle, process)
-            raise
-        if detached:
-            process.detach()
-        else:
-            handle.live = process
-        return handle
-
-    def alive(self, handle: Handle) -> str | None:
-        if handle.pid is None:
-            return "no pid recorded"
-        return _procs.pid_state(handle.pid, handle.pid_start_time)
 
     def _stop_process(
-        self, handle: Handle, process: _procs.Process | None, grace: float = STOP_GRACE_SECONDS
+        self, handle: Handle, process: _procs.Process | None, *, keep_data: bool
     ) -> str:
         result = "no process"
         if handle.pid is not None:
             result = _procs.terminate(
                 handle.pid,
                 start_time=handle.pid_start_time,
-                grace=grace,
+                grace=KEEP_DATA_GRACE_SECONDS if keep_data else STOP_GRACE_SECONDS,
                 popen=process.popen if process else None,
             )
         _remove_sockets(handle.extra.get("ports", {}))
         return result
 
-    def stop(self, handle: Handle, *, keep_data: bool = False) -> None:
-        process, handle.live = handle.live, None
-        self._stop_process(
-            handle, process, KEEP_DATA_GRACE_SECONDS if keep_data else STOP_GRACE_SECONDS
-        )
+    def _remove_launch_files(self, handle: Handle) -> None:
         config = handle.extra.get("config")
         if config:
             Path(config).unlink(missing_ok=True)
-        if not keep_data and handle.data_dir is not None:
-            _procs.remove_data_dir(handle.data_dir)
 
 
 def _remove_sockets(ports: dict[str, int]) -> None:
