@@ -55,12 +55,14 @@ types: $(STAMP) ## mypy
 check: lint types test ## Lint, types and tests
 
 bench: $(STAMP) graphviz ## Benchmarks (default grid, ~10 min) and the report under docs/bench
-	$(PY) -m pytest bench --benchmark-only -p no:cacheprovider
-	$(PY) -m bench.report
+	-$(PY) -m sandbox ensure-minio
+	$(PY) -m pytest bench --benchmark-only -p no:cacheprovider --benchmark-json=.benchmarks/bench.json
+	$(PY) -m bench.report .benchmarks/bench.json
 
 bench-full: $(STAMP) graphviz ## Benchmarks over the full grid (long)
-	$(PY) -m pytest bench --benchmark-only --full -p no:cacheprovider
-	$(PY) -m bench.report
+	-$(PY) -m sandbox ensure-minio
+	$(PY) -m pytest bench --benchmark-only --full -p no:cacheprovider --benchmark-json=.benchmarks/bench.json
+	$(PY) -m bench.report .benchmarks/bench.json
 
 docs: $(STAMP) graphviz ## Render docs/graphs/*.dot to SVG
 	$(PY) docs/graphs/render.py

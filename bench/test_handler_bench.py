@@ -1,0 +1,143 @@
+"""The real handler (``lambda_function.handler``) end to end, and its memory and /tmp vs N.
+
+* ``handler-e2e``: warm invocations in one `Environment` in this process, ``PRESIGNER=fast``
+  against ``PRESIGNER=botocore``, at 1,000 and 10,000 objects (the function's defaults
+  otherwise: ``QUEUE_MAXSIZE=2000``, ``CONSUMERS=1``). Compared with the listing floor and the
+  naive version by the report.
+* ``handler-memory``: one fresh process per point (`bench._probe`), INIT done, a no-op
+  invocation for the baseline, then one measured invocation, at 1k / 10k / 100k objects:
+
+  - ``default``: the real handler as shipped (fast presigner, ``QUEUE_MAXSIZE=2000``);
+  - ``handler-botocore-unbounded``: the real handler with ``PRESIGNER=botocore`` (~0.35 ms/URL,
+    slower than the listing) and ``QUEUE_MAXSIZE=0``;
+  - ``bounded-slow`` / ``unbounded-slow``: `bench._handlers.pipeline_handler` (the same
+    pipeline, returning its peak queue depth) with the botocore presigner and a consumer that
+    yields after every URL (``BENCH_CONSUMER_YIELDS=1``, like a consumer awaiting I/O per
+    object), ``QUEUE_MAXSIZE=100`` against ``0``: only the bound differs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bench._common import DEFAULT_COUNTS, function_env
+from bench._datasets import Dataset
+from sandbox.runtime import Environment, FunctionConfig
+from sandbox.runtime.invocation import Invocation
+
+PIPELINE = "bench._handlers.pipeline_handler"
+SLOW = {"PRESIGNER": "botocore", "BENCH_CONSUMER_YIELDS": 1}
+MEMORY_CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "default": ("lambda_function.handler", {"PRESIGNER": "fast", "QUEUE_MAXSIZE": 2000}),
+    "handler-botocore-unbounded": (
+        "lambda_function.handler",
+        {"PRESIGNER": "botocore", "QUEUE_MAXSIZE": 0},
+    ),
+    "bounded-slow": (PIPELINE, {**SLOW, "QUEUE_MAXSIZE": 100}),
+    "unbounded-slow": (PIPELINE, {**SLOW, "QUEUE_MAXSIZE": 0}),
+}
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.benchmark(group="handler-e2e")
+@pytest.mark.parametrize("presigner", ["fast", "botocore"])
+@pytest.mark.parametrize("count", DEFAULT_COUNTS)
+def test_handler_end_to_end(
+    benchmark: Any,
+    bench_sandbox: Any,
+    dataset: Callable[[int], Dataset],
+    count: int,
+    presigner: str,
+) -> None:
+    ds = dataset(count)
+    config = FunctionConfig(
+        memory_mb=1024, timeout=900, env=function_env(bench_sandbox, PRESIGNER=presigner)
+    )
+    runs: list[Invocation] = []
+    with Environment(config) as env:
+        init_ms, error = env.init()
+        assert error is None, error
+
+        def invoke() -> Invocation:
+            inv = env.invoke(ds.event)
+            runs.append(inv)
+            return inv
+
+        benchmark.pedantic(invoke, rounds=3, warmup_rounds=1)
+    failed = [inv.error for inv in runs if not inv.ok]
+    assert not failed, failed
+    assert all(inv.response["count"] == count for inv in runs)
+    benchmark.extra_info.update(
+        kind="handler",
+        n=count,
+        presigner=presigner,
+        keys_per_s=round(count / benchmark.stats.stats.median),
+        init_ms=round(init_ms, 1),
+        duration_ms_median=sorted(inv.duration_ms for inv in runs)[len(runs) // 2],
+        tmp_peak_bytes=max(inv.tmp_peak_bytes for inv in runs),
+    )
+
+
+def _probe(spec: dict[str, Any]) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    out = subprocess.run(
+        [sys.executable, "-m", "bench._probe", json.dumps(spec)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"bench._probe failed ({out.returncode}):\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.benchmark(group="handler-memory")
+@pytest.mark.parametrize("count", [*DEFAULT_COUNTS, 100_000])
+@pytest.mark.parametrize("config", list(MEMORY_CONFIGS))
+def test_handler_memory_and_tmp(
+    benchmark: Any,
+    bench_sandbox: Any,
+    dataset: Callable[[int], Dataset],
+    bench_meta: dict[str, Any],
+    config: str,
+    count: int,
+) -> None:
+    ds = dataset(count)
+    handler, settings = MEMORY_CONFIGS[config]
+    spec = {
+        "handler": handler,
+        "env": function_env(bench_sandbox, **settings),
+        "event": ds.event,
+        "memory_mb": 3008,
+    }
+    result = benchmark.pedantic(_probe, args=(spec,), rounds=1, iterations=1)
+    run, base = result["runs"][0], result["baseline"]
+    response = run["response"]
+    assert response.get("count", response.get("written")) == count
+    bench_meta["memory_method"] = result["memory_method"]
+    bench_meta["tmp_mode"] = result["tmp_mode"]
+    benchmark.extra_info.update(
+        kind="memory",
+        config=config,
+        n=count,
+        handler=handler,
+        **settings,
+        peak_queue_depth=response.get("peak_queue_depth"),
+        duration_ms=run["duration_ms"],
+        init_ms=result["init_ms"],
+        keys_per_s=round(count / (run["duration_ms"] / 1000)),
+        max_memory_used_bytes=run["max_memory_used_bytes"],
+        baseline_memory_bytes=base["max_memory_used_bytes"],
+        mem_delta_bytes=run["max_memory_used_bytes"] - base["max_memory_used_bytes"],
+        tmp_peak_bytes=run["tmp_peak_bytes"],
+    )
