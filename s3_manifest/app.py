@@ -141,9 +141,11 @@ async def _run_one(
         await _upload(client, spool, request.bucket, manifest_key)
     manifest_url = await presigner.presign_get(request.bucket, manifest_key, settings.url_expires)
     log.info(
-        "listed %d keys in %d pages, %d PDFs -> s3://%s/%s (%d bytes) in %.3f s",
+        "listed %d keys in %d pages, %d PDFs -> s3://%s/%s (%d bytes) in %.3f s; "
+        "peak queue depth %d of %s",
         stats.listed, stats.pages, stats.written, request.bucket, manifest_key, size,
-        time.perf_counter() - started,
+        time.perf_counter() - started, stats.peak_queue_depth,
+        settings.queue_maxsize or "unbounded",
     )  # fmt: skip
     return {
         "count": stats.written,
