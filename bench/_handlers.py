@@ -2,8 +2,8 @@
 
 ``lambda_function.handler`` answers ``{count, manifest_key, ...}`` and keeps its
 `PipelineStats` to the log. The queue sweep needs the peak queue depth of every run, so this
-handler runs the same pieces the function runs (`Settings.from_env`, the aiobotocore client
-with the function's config, `make_presigner`, `ManifestSpool` in the temp dir, `run_pipeline`)
+handler runs the same pieces the function runs (`Settings.from_env`, the S3 client from
+`s3_client`, `make_presigner`, `ManifestSpool` in the temp dir, `spool_manifest`)
 and returns the stats. It skips the manifest upload and its presign: the sweep measures the
 list -> queue -> presign -> /tmp part; the end-to-end figures come from the real handler.
 
@@ -26,11 +26,8 @@ import uuid
 from dataclasses import asdict
 from typing import Any
 
-from aiobotocore.session import get_session
-
-from s3_manifest.app import client_config
+from s3_manifest.app import s3_client, spool_manifest
 from s3_manifest.manifest import ManifestSpool
-from s3_manifest.pipeline import run_pipeline
 from s3_manifest.presign import make_presigner
 from s3_manifest.settings import Settings
 
@@ -45,30 +42,13 @@ def pipeline_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 async def _run(bucket: str, prefix: str, settings: Settings) -> dict[str, Any]:
-    session = get_session()
-    async with session.create_client(
-        "s3",
-        region_name=settings.region,
-        endpoint_url=settings.endpoint_url,
-        config=client_config(settings),
-    ) as client:
+    async with s3_client(settings) as client:
         presigner: Any = await make_presigner(client, mode=settings.presigner)
         if os.environ.get("BENCH_CONSUMER_YIELDS") == "1":
             presigner = _YieldingPresigner(presigner)
         with ManifestSpool(str(uuid.uuid4())) as spool:
             t0 = time.perf_counter()
-            stats = await run_pipeline(
-                client,
-                bucket,
-                prefix,
-                presigner=presigner,
-                spool=spool,
-                expires_in=settings.url_expires,
-                queue_maxsize=settings.queue_maxsize,
-                consumers=settings.consumers,
-                page_size=settings.page_size,
-                manifest_prefix=settings.manifest_prefix,
-            )
+            stats = await spool_manifest(client, presigner, bucket, prefix, settings, spool)
             manifest_bytes = spool.finish()
             pipeline_ms = (time.perf_counter() - t0) * 1000
     return {**asdict(stats), "manifest_bytes": manifest_bytes, "pipeline_ms": pipeline_ms}

@@ -22,12 +22,12 @@ from s3_manifest.errors import (
     RunAborted,
 )
 from s3_manifest.manifest import CONTENT_TYPE, ManifestSpool
-from s3_manifest.pipeline import run_pipeline
+from s3_manifest.pipeline import PipelineStats, run_pipeline
 from s3_manifest.presign import make_presigner
 from s3_manifest.requests import Request
 from s3_manifest.settings import Settings
 
-__all__ = ["run_requests"]
+__all__ = ["client_config", "run_requests", "s3_client", "spool_manifest"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,34 @@ def _session() -> aioboto3.Session:
     return session
 
 
+def s3_client(settings: Settings) -> Any:
+    """The async S3 client for ``settings`` (use with ``async with``)."""
+    return _session().client(
+        "s3",
+        region_name=settings.region,
+        endpoint_url=settings.endpoint_url,
+        config=client_config(settings),
+    )
+
+
+async def spool_manifest(
+    client: Any, presigner: Any, bucket: str, prefix: str, settings: Settings, spool: ManifestSpool
+) -> PipelineStats:
+    """List ``prefix`` and write one manifest line per PDF into ``spool``, as ``settings`` say."""
+    return await run_pipeline(
+        client,
+        bucket,
+        prefix,
+        presigner=presigner,
+        spool=spool,
+        expires_in=settings.url_expires,
+        queue_maxsize=settings.queue_maxsize,
+        consumers=settings.consumers,
+        page_size=settings.page_size,
+        manifest_prefix=settings.manifest_prefix,
+    )
+
+
 async def run_requests(
     requests: tuple[Request, ...], settings: Settings, *, deadline: float | None = None
 ) -> list[dict[str, Any]]:
@@ -88,13 +116,7 @@ async def run_requests(
 
     ``deadline`` is a `time.monotonic()` value by which the run must have stopped.
     """
-    session = _session()
-    async with session.client(
-        "s3",
-        region_name=settings.region,
-        endpoint_url=settings.endpoint_url,
-        config=client_config(settings),
-    ) as client:
+    async with s3_client(settings) as client:
         presigner = await make_presigner(client, mode=settings.presigner)
         results = []
         for request in requests:
@@ -119,17 +141,8 @@ async def _run_one(
     started = time.perf_counter()
     with ManifestSpool(run_id) as spool:
         try:
-            stats = await run_pipeline(
-                client,
-                request.bucket,
-                request.prefix,
-                presigner=presigner,
-                spool=spool,
-                expires_in=settings.url_expires,
-                queue_maxsize=settings.queue_maxsize,
-                consumers=settings.consumers,
-                page_size=settings.page_size,
-                manifest_prefix=settings.manifest_prefix,
+            stats = await spool_manifest(
+                client, presigner, request.bucket, request.prefix, settings, spool
             )
         except ClientError as e:
             raise _listing_error(e, request) from e
