@@ -8,38 +8,31 @@ or memory over the configured size discards the execution environment, exactly a
 would: the next invoke is cold again, with an empty /tmp. `reset` does that on demand
 (``invoke.py --cold``).
 
-Process-wide state the handler sees only while it runs (set before INIT and each invocation,
-restored in ``finally``; what the handler changes is kept for its next warm invocation):
-``os.environ`` (Lambda's reserved variables + the function's own; not the runner's, unless
-``inherit_env``), ``sys.path`` (task root first), the cwd (the task root, like /var/task),
-``tempfile.tempdir`` and ``$TMPDIR`` (the size-limited dir), ``TZ`` (``:UTC``, with tzset).
+The handler sees its own process-wide state (``os.environ``, ``sys.path``, the cwd, the temp
+dir, ``TZ``) only while it runs; ``sandbox.runtime._process`` sets and restores it. How the
+function is configured, and which settings Lambda accepts, is ``sandbox.runtime._config``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import sys
-import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any
 
+from sandbox.runtime._config import ConfigError, FunctionConfig
 from sandbox.runtime._modules import HandlerError, ModuleLedger, load_handler, split_handler
+from sandbox.runtime._process import RUNTIME_DIR, ProcessState, lambda_environ
 from sandbox.runtime._sampler import PeakSampler
 from sandbox.runtime._worker import Worker
 from sandbox.runtime.context import LambdaContext, log_stream_name, new_request_id
 from sandbox.runtime.invocation import Invocation, Status
 from sandbox.runtime.limits import (
-    MEMORY_RANGE_MB,
     SYNC_RESPONSE_LIMIT,
-    TIMEOUT_RANGE_S,
-    TMP_RANGE_MB,
     InvocationType,
     check_request,
     encode_payload,
@@ -47,90 +40,12 @@ from sandbox.runtime.limits import (
     timeout_error,
 )
 from sandbox.runtime.memory import PeakRss, best_peak_rss
-from sandbox.runtime.tmpdir import TmpDir, TmpMode
+from sandbox.runtime.tmpdir import TmpDir
 
 __all__ = ["ConfigError", "Environment", "FunctionConfig", "lambda_environ"]
 
 # Lambda gives the INIT phase 10 s on on-demand functions.
 INIT_TIMEOUT_S = 10.0
-# Variables passed through from the runner even without inherit_env (Lambda sets its own).
-_RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
-_PASSTHROUGH = ("PATH", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR")
-
-
-class ConfigError(ValueError):
-    """A function setting Lambda would not accept."""
-
-
-@dataclass(frozen=True)
-class FunctionConfig:
-    """How the function is configured (what ``aws lambda create-function`` would be given)."""
-
-    handler: str = "lambda_function.handler"
-    function_name: str = "lambda-local-runner"
-    memory_mb: int = 512
-    timeout: float = 30.0  # seconds
-    tmp_size_mb: int = 512
-    region: str = "us-east-1"
-    # The function's environment variables (credentials and endpoint included, if any).
-    env: Mapping[str, str] = field(default_factory=dict)
-    task_root: str = field(default_factory=os.getcwd)
-    version: str = "$LATEST"
-    tmp_mode: TmpMode = "auto"
-    # Give the handler the runner's whole os.environ (then Lambda's variables on top).
-    inherit_env: bool = False
-    # Top-level names re-imported on every cold start besides the handler's module.
-    fresh_modules: tuple[str, ...] = ()
-    # Check memory/timeout/tmp against Lambda's ranges. Tests turn it off for a 1 MB /tmp
-    # or a 0.2 s timeout.
-    lambda_limits: bool = True
-
-    def __post_init__(self) -> None:
-        split_handler(self.handler)
-        if self.timeout <= 0:
-            raise ConfigError(f"timeout must be positive, got {self.timeout}")
-        if not self.lambda_limits:
-            return
-        for name, value, (low, high), unit in (
-            ("memory", self.memory_mb, MEMORY_RANGE_MB, "MB"),
-            ("timeout", self.timeout, TIMEOUT_RANGE_S, "s"),
-            ("tmp size", self.tmp_size_mb, TMP_RANGE_MB, "MB"),
-        ):
-            if not low <= value <= high:
-                raise ConfigError(
-                    f"{name} {value} {unit} is outside Lambda's range {low}-{high} {unit}"
-                )
-
-
-def lambda_environ(config: FunctionConfig, log_stream: str, tmp_path: str) -> dict[str, str]:
-    """The variables Lambda sets for the runtime process, then the function's own."""
-    if config.inherit_env:
-        env = dict(os.environ)
-    else:
-        env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
-    py = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    env.update(
-        {
-            "AWS_LAMBDA_FUNCTION_NAME": config.function_name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": config.version,
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.function_name}",
-            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
-            "AWS_REGION": config.region,
-            "AWS_DEFAULT_REGION": config.region,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{py}",
-            "LAMBDA_TASK_ROOT": config.task_root,
-            "LAMBDA_RUNTIME_DIR": _RUNTIME_DIR,
-            "_HANDLER": config.handler,
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "TMPDIR": tmp_path,
-        }
-    )
-    env.update(config.env)
-    return env
 
 
 def _trace_id() -> str:
@@ -141,22 +56,13 @@ def _trace_id() -> str:
     )
 
 
-def _replace_environ(target: Mapping[str, str]) -> None:
-    current = os.environ
-    for key in [k for k in current if k not in target]:
-        del current[key]
-    for key, value in target.items():
-        if current.get(key) != value:
-            current[key] = value
-
-
 def _user_frames(e: BaseException) -> traceback.StackSummary:
     """The traceback without the runner's and the import machinery's frames."""
     return traceback.StackSummary.from_list(
         [
             f
             for f in traceback.extract_tb(e.__traceback__)
-            if not f.filename.startswith(_RUNTIME_DIR) and "importlib" not in f.filename
+            if not f.filename.startswith(RUNTIME_DIR) and "importlib" not in f.filename
         ]
     )
 
@@ -217,9 +123,7 @@ class Environment:
         self._sampler = PeakSampler(tmp.usage, interval=0.001)
         self._ledger = ModuleLedger(cfg.task_root)
         self.log_stream = log_stream_name(cfg.version)
-        self._environ = lambda_environ(cfg, self.log_stream, tmp.path)
-        root = cfg.task_root
-        self._sys_path = [root, *(p for p in sys.path if p not in ("", root))]
+        self._process = ProcessState(cfg, self.log_stream, tmp)
         self._handler = None
         self._pending_init = None
 
@@ -275,36 +179,9 @@ class Environment:
 
     # -- the scoped process state ----------------------------------------------------------
 
-    @contextmanager
-    def _scope(self, trace_id: str | None) -> Iterator[None]:
-        tmp = self._require_open()
-        saved_env = os.environ.copy()
-        saved_path = sys.path[:]
-        saved_cwd = os.getcwd()
-        saved_tempdir = tempfile.tempdir
-        environ = self._environ
-        if trace_id is not None:
-            environ = {**environ, "_X_AMZN_TRACE_ID": trace_id}
-        tz_changes = saved_env.get("TZ") != environ.get("TZ")
-        try:
-            _replace_environ(environ)
-            if tz_changes:
-                time.tzset()
-            sys.path[:] = self._sys_path
-            os.chdir(self.config.task_root)
-            tempfile.tempdir = tmp.path
-            with tmp.enforce():
-                yield
-        finally:
-            # Keep what the handler changed for its next warm invocation.
-            self._environ = {k: v for k, v in os.environ.items() if k != "_X_AMZN_TRACE_ID"}
-            self._sys_path = sys.path[:]
-            _replace_environ(saved_env)
-            if tz_changes or os.environ.get("TZ") != self._environ.get("TZ"):
-                time.tzset()
-            sys.path[:] = saved_path
-            os.chdir(saved_cwd)
-            tempfile.tempdir = saved_tempdir
+    def _scope(self, trace_id: str | None) -> AbstractContextManager[None]:
+        self._require_open()
+        return self._process.scope(self.config.task_root, trace_id)
 
     # -- invoke ----------------------------------------------------------------------------
 
