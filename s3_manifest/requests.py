@@ -32,6 +32,7 @@ __all__ = [
     "Parsed",
     "Request",
     "Source",
+    "bucket_name_problem",
     "check_bucket",
     "check_prefix",
     "is_http_event",
@@ -46,7 +47,7 @@ Source = str  # "s3" | "apigw" | "apigw-v2" | "direct"
 
 # S3 bucket naming rules (general purpose buckets): 3-63 chars, lowercase letters, digits,
 # dots and hyphens, starting and ending with a letter or digit, not shaped like an IP.
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
 _IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 _MAX_KEY_BYTES = 1024
 
@@ -116,11 +117,11 @@ def _query_params(event: Mapping[str, Any], version: str) -> Mapping[str, Any]:
     if not isinstance(params, Mapping):
         raise BadRequest("queryStringParameters must be an object")
     if version == "2.0":
-        # HTTP API joins repeated parameters with commas; a bucket name never has one.
-        for name in ("bucket", "prefix"):
-            value = params.get(name)
-            if name == "bucket" and isinstance(value, str) and "," in value:
-                raise BadRequest(f"query parameter {name!r} was given more than once")
+        # HTTP API joins repeated parameters with commas; a bucket name never has one (a
+        # prefix may, so a repeated prefix cannot be told apart there).
+        bucket = params.get("bucket")
+        if isinstance(bucket, str) and "," in bucket:
+            raise BadRequest("query parameter 'bucket' was given more than once")
     else:
         multi = event.get("multiValueQueryStringParameters") or {}
         for name in ("bucket", "prefix"):
@@ -144,13 +145,29 @@ def _request(params: Mapping[str, Any], settings: Settings, source: Source) -> R
     return Request(bucket=check_bucket(bucket), prefix=check_prefix(prefix), source=source)
 
 
+def bucket_name_problem(name: str) -> str | None:
+    """What breaks S3's general-purpose bucket naming rules in ``name``, or None if nothing."""
+    if not 3 <= len(name) <= 63:
+        return f"it has {len(name)} characters (3 to 63 allowed)"
+    if not _BUCKET_RE.match(name):
+        return (
+            "only lowercase letters, digits, '.' and '-' are allowed, "
+            "starting and ending with a letter or digit"
+        )
+    if ".." in name or ".-" in name or "-." in name:
+        return "it has adjacent '.'/'-' characters"
+    if name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3")):
+        return "it uses a prefix or suffix S3 reserves"
+    if _IP_RE.match(name):
+        return "it is formatted as an IP address"
+    return None
+
+
 def check_bucket(bucket: str) -> str:
     """Return `bucket` if it is a valid S3 bucket name, else raise `BadRequest`."""
-    if not _BUCKET_RE.match(bucket) or ".." in bucket or _IP_RE.match(bucket):
-        raise BadRequest(
-            f"invalid bucket name {bucket!r}: 3-63 characters of lowercase letters, digits, "
-            "dots and hyphens, starting and ending with a letter or digit"
-        )
+    problem = bucket_name_problem(bucket)
+    if problem:
+        raise BadRequest(f"invalid bucket name {bucket!r}: {problem}")
     return bucket
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import random
 import re
 from dataclasses import dataclass, field
 
+from s3_manifest.requests import bucket_name_problem
 from seed.errors import SeedArgumentError
 
 __all__ = [
@@ -38,7 +38,6 @@ SKIP_PREFIXES: tuple[str, ...] = ("manifests/",)
 
 _MAX_CONCURRENCY = 512
 _MAX_SIZE = 256 * 1024 * 1024
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
 
 
@@ -90,25 +89,8 @@ def parse_size(text: str) -> SizeRange:
 
 
 def validate_bucket_name(name: str) -> str:
-    """Apply the S3 general-purpose bucket naming rules; return ``name`` or raise."""
-    problem = None
-    if not 3 <= len(name) <= 63:
-        problem = f"it has {len(name)} characters (3 to 63 allowed)"
-    elif not _BUCKET_RE.match(name):
-        problem = (
-            "only lowercase letters, digits, '.' and '-' are allowed, "
-            "starting and ending with a letter or digit"
-        )
-    elif ".." in name or ".-" in name or "-." in name:
-        problem = "it has adjacent '.'/'-' characters"
-    elif name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3")):
-        problem = "it uses a prefix or suffix S3 reserves"
-    else:
-        try:
-            ipaddress.IPv4Address(name)
-            problem = "it is formatted as an IP address"
-        except ValueError:
-            pass
+    """Apply the S3 general-purpose bucket naming rules (the function's own); return or raise."""
+    problem = bucket_name_problem(name)
     if problem:
         raise SeedArgumentError(
             f"invalid bucket name {name!r}: {problem}. Example: {DEFAULT_BUCKET}"
