@@ -28,6 +28,12 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
         if http:
             return _http(400, {"error": "BadRequest", "message": str(e)})
         raise
+    for request in parsed.requests:
+        if request.trigger_keys:
+            log.info(
+                "S3 event for %d object(s) in s3://%s/%s: listing that folder",
+                len(request.trigger_keys), request.bucket, request.prefix,
+            )  # fmt: skip
     if not parsed.requests:
         # Every S3 record was skipped (for instance our own manifest upload): do nothing.
         return {"count": 0, "skipped": list(parsed.skipped)}

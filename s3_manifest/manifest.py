@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import tempfile
 from pathlib import Path
 from types import TracebackType
@@ -82,9 +81,3 @@ def _translate(e: OSError, path: Path) -> OSError:
             "raise the function's ephemeral storage (/tmp) size",
         )
     return e
-
-
-def free_bytes(directory: str | None = None) -> int:
-    """Free space in the temp dir (for logs and the harness)."""
-    st = os.statvfs(directory or tempfile.gettempdir())
-    return st.f_bavail * st.f_frsize

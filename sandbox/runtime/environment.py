@@ -94,7 +94,6 @@ class Environment:
         self._handler: Callable[..., Any] | None = None
         # INIT run ahead of the first event by `init`: reported with the next invocation.
         self._pending_init: tuple[float, dict[str, Any] | None] | None = None
-        self.invocations = 0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -301,7 +300,6 @@ class Environment:
                 mem = peak.peak_bytes()
         if error is not None and status == "ok":
             status = "error"
-        self.invocations += 1
         inv = Invocation(
             request_id=rid,
             status=status,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TargetError", "aws_env", "running_sandbox", "sandbox_client", "sandbox_env"]
+__all__ = ["TargetError", "aws_env", "running_sandbox", "sandbox_client"]
 
 
 class TargetError(RuntimeError):
@@ -25,12 +25,6 @@ def running_sandbox(state_dir: Path | str | None = None) -> Any:
     if sb is None or sb.problem() is not None:
         return None
     return sb
-
-
-def sandbox_env(state_dir: Path | str | None = None) -> dict[str, str] | None:
-    """``AWS_ENDPOINT_URL_S3``, credentials and region of the running sandbox, or ``None``."""
-    sb = running_sandbox(state_dir)
-    return None if sb is None else dict(sb.env())
 
 
 def sandbox_client(state_dir: Path | str | None = None) -> Any:

@@ -141,15 +141,6 @@ class TmpDir:
             return (st.f_blocks - st.f_bfree) * st.f_frsize
         return dir_usage(self.path)
 
-    def wipe(self) -> None:
-        """Empty the directory (a new execution environment starts with an empty /tmp)."""
-        for entry in os.scandir(self.path):
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(entry.path)
-
     @contextlib.contextmanager
     def enforce(self) -> Iterator[None]:
         """Enforce the size for writes made inside the block (a no-op for tmpfs)."""
