@@ -300,9 +300,13 @@ def make_event(
 
 
 def _first_pdf(client: Any, bucket: str, prefix: str) -> str:
+    # Imported here: the function's package loads aioboto3, which must stay out of the
+    # runner's process until the function's own INIT has been timed.
+    from s3_manifest.requests import is_pdf_key
+
     page = client.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1000)
     keys = [o["Key"] for o in page.get("Contents", [])]
-    pdfs = [k for k in keys if k.lower().endswith(".pdf") and "/" not in k[len(prefix) :]]
+    pdfs = [k for k in keys if is_pdf_key(k) and "/" not in k[len(prefix) :]]
     if not pdfs:
         raise ValueError(
             f"no PDF directly under s3://{bucket}/{prefix} to describe in the S3 event "
