@@ -99,10 +99,11 @@ def _baselines(records: list[Record]) -> list[str]:
     lines = [
         "## Handler vs baselines",
         "",
-        "Median wall time of warm invocations (the handler creates its S3 client, lists, "
-        "presigns, spools and uploads the manifest). Listing floor: create the client and page "
-        "through `list_objects_v2`, nothing else. Naive: boto3, list all into a list, presign "
-        "each with botocore, write the manifest, upload it.",
+        "Median wall time of warm invocations (the handler opens an S3 client from its cached "
+        "session, lists, presigns, spools and uploads the manifest). Listing floor: open a "
+        "client from a session kept across rounds and page through `list_objects_v2`, nothing "
+        "else. Naive: a new boto3 client, list all into a list, presign each with botocore, "
+        "write the manifest, upload it.",
         "",
         "At 1,000 objects (one page) every figure is fixed per-invocation cost and alternates "
         "between ~0.15 and ~0.3 s from round to round on this machine; compare at 10,000.",
