@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,14 +22,21 @@ def function_env(s3_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     return env
 
 
+@contextlib.contextmanager
+def temp_dir_as(directory: str | Path) -> Iterator[None]:
+    """`tempfile.gettempdir()` (the function's /tmp) is ``directory`` inside the block."""
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(directory)
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved
+
+
 @pytest.fixture
 def lambda_tmp(tmp_path: Path) -> Iterator[Path]:
     """A private temp dir standing in for /tmp; restored afterwards."""
     directory = tmp_path / "lambda-tmp"
     directory.mkdir()
-    saved = tempfile.tempdir
-    tempfile.tempdir = str(directory)
-    try:
+    with temp_dir_as(directory):
         yield directory
-    finally:
-        tempfile.tempdir = saved

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 import lambda_function
 from s3_manifest import AccessDenied, BadRequest, BucketNotFound, RunAborted, TmpFull
+from tests.integration.conftest import temp_dir_as
 
 pytestmark = pytest.mark.integration
 
@@ -251,12 +251,7 @@ def test_a_full_tmp_raises_tmp_full_uploads_nothing_and_removes_the_spool(
             pytest.skip(f"needs a size-limited tmpfs (root): {tmp.why_not_tmpfs}")
         filler = Path(tmp.path) / "filler"
         filler.write_bytes(b"\0" * (1024 * 1024 - 16 * 1024))  # leaves ~16 KB
-        saved = tempfile.tempdir
-        tempfile.tempdir = tmp.path
-        try:
-            with pytest.raises(TmpFull, match="no space left"):
-                lambda_function.handler({"bucket": s3_bucket, "prefix": "2026/04/"}, None)
-        finally:
-            tempfile.tempdir = saved
+        with temp_dir_as(tmp.path), pytest.raises(TmpFull, match="no space left"):
+            lambda_function.handler({"bucket": s3_bucket, "prefix": "2026/04/"}, None)
         assert [p.name for p in Path(tmp.path).iterdir()] == ["filler"]
     assert manifests(client, s3_bucket) == []
