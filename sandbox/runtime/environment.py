@@ -39,6 +39,7 @@ from sandbox.runtime.limits import (
     response_too_large,
     timeout_error,
 )
+from sandbox.runtime.logformat import FunctionLogs
 from sandbox.runtime.memory import PeakRss, best_peak_rss
 from sandbox.runtime.tmpdir import TmpDir
 
@@ -123,6 +124,7 @@ class Environment:
         self._ledger = ModuleLedger(cfg.task_root)
         self.log_stream = log_stream_name(cfg.version)
         self._process = ProcessState(cfg, self.log_stream, tmp)
+        self._logs = FunctionLogs()  # Lambda's log format and level, per environment
         self._handler = None
         self._pending_init = None
 
@@ -191,7 +193,7 @@ class Environment:
         self._require_open()
         if self._handler is not None or self._pending_init is not None:
             raise RuntimeError("INIT already ran in this execution environment")
-        with self._scope(None):
+        with self._scope(None), self._logs.scope():
             self._pending_init = self._init()
         return self._pending_init
 
@@ -242,7 +244,7 @@ class Environment:
         status: Status = "ok"
         duration_ms = 0.0
         tb_text = ""
-        with self._scope(_trace_id()):
+        with self._scope(_trace_id()), self._logs.scope(rid):
             peak.reset()
             self._sampler.start()
             try:
