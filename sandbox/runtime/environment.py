@@ -47,6 +47,8 @@ __all__ = ["ConfigError", "Environment", "FunctionConfig", "lambda_environ"]
 
 # Lambda gives the INIT phase 10 s on on-demand functions.
 INIT_TIMEOUT_S = 10.0
+# With timeouts off (a debugger attached, `invoke.py --debug`): wait this long, i.e. forever.
+_NO_DEADLINE_S = 7 * 24 * 3600.0
 
 
 def _trace_id() -> str:
@@ -86,9 +88,16 @@ class Environment:
     """One execution environment. Use as a context manager; `invoke` as often as you like."""
 
     def __init__(
-        self, config: FunctionConfig | None = None, *, clock: Callable[[], float] = time.monotonic
+        self,
+        config: FunctionConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        timeouts: bool = True,
     ) -> None:
         self.config = config or FunctionConfig()
+        # False while a debugger may hold the handler at a breakpoint: no INIT or invoke
+        # deadline then (SAM does the same in debug mode); Duration still counts wall time.
+        self.timeouts = timeouts
         self._clock = clock
         self._peak: PeakRss | None = None
         self._tmp: TmpDir | None = None
@@ -203,7 +212,8 @@ class Environment:
         self._ledger.own(module)
         spec = self.config.handler
         t0 = time.perf_counter()
-        job = self._worker.run(lambda: load_handler(spec), INIT_TIMEOUT_S)
+        limit = INIT_TIMEOUT_S if self.timeouts else _NO_DEADLINE_S
+        job = self._worker.run(lambda: load_handler(spec), limit)
         init_ms = (time.perf_counter() - t0) * 1000
         self._ledger.note()
         if job.timed_out:
@@ -251,7 +261,8 @@ class Environment:
                 if self._pending_init is not None:
                     (init_ms, error), self._pending_init = self._pending_init, None
                 elif self._handler is None:
-                    init_ms, error = self._init()
+                    with self._logs.init_phase():
+                        init_ms, error = self._init()
                 if error is None:
                     handler = self._handler
                     assert handler is not None
@@ -276,7 +287,7 @@ class Environment:
                             raise _MarshalError(f"Unable to marshal response: {e}") from None
 
                     t0 = time.perf_counter()
-                    job = self._worker.run(call, cfg.timeout)
+                    job = self._worker.run(call, cfg.timeout if self.timeouts else _NO_DEADLINE_S)
                     duration_ms = (time.perf_counter() - t0) * 1000
                     self._ledger.note()
                     if job.timed_out:

@@ -171,6 +171,7 @@ class FunctionLogs:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
         self._level: int | None = None  # the function's root level between scopes
+        self._handler: _LambdaHandler | None = None
 
     @contextmanager
     def scope(
@@ -187,12 +188,28 @@ class FunctionLogs:
         handler.setFormatter(JsonFormatter() if fmt == "JSON" else TextFormatter())
         root.setLevel(self._level)
         root.addHandler(handler)
+        self._handler = handler
         try:
             yield fmt
         finally:
+            self._handler = None
             root.removeHandler(handler)
             self._level = root.level
             root.setLevel(runner_level)
+
+    @contextmanager
+    def init_phase(self) -> Iterator[None]:
+        """INIT run by a cold invoke: its lines carry no request id (INIT comes before the
+        request, as on Lambda), then the invocation's lines do."""
+        handler = self._handler
+        if handler is None:
+            yield
+            return
+        saved, handler.request_id = handler.request_id, ""
+        try:
+            yield
+        finally:
+            handler.request_id = saved
 
 
 # -- the platform's records ----------------------------------------------------------------
