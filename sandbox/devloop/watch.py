@@ -13,6 +13,7 @@ as Lambda would, and the watch goes on. Ctrl-C ends it with exit code 0.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import threading
@@ -54,6 +55,18 @@ def _shown(paths: Sequence[str], roots: Sequence[str]) -> str:
     return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
+def _forget_bytecode(paths: Sequence[str]) -> None:
+    """Drop the cached bytecode of changed sources. A ``.pyc`` is checked against the source's
+    mtime in whole seconds and its size, so an edit within the same second that keeps the size
+    (``n = 1`` -> ``n = 2``) would otherwise run the old code."""
+    for path in paths:
+        if path.endswith(".py"):
+            try:
+                Path(importlib.util.cache_from_source(path)).unlink(missing_ok=True)
+            except (OSError, ValueError, NotImplementedError):
+                pass  # no cache for it, or none we may touch: the import compiles the source
+
+
 def watch_loop(
     run_once: Callable[[], int],
     paths: Sequence[str],
@@ -82,8 +95,9 @@ def watch_loop(
             stop_event=stop_event,
             raise_interrupt=False,
         ):
-            shown = _shown([p for _, p in changes], roots)
-            say(f"changed: {shown}; new execution environment (cold start)")
+            changed = [p for _, p in changes]
+            _forget_bytecode(changed)
+            say(f"changed: {_shown(changed, roots)}; new execution environment (cold start)")
             code = run_once()
             say("watching for changes (Ctrl-C to stop)")
     except KeyboardInterrupt:
