@@ -13,6 +13,7 @@ as Lambda would, and the watch goes on. Ctrl-C ends it with exit code 0.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -61,10 +62,9 @@ def _forget_bytecode(paths: Sequence[str]) -> None:
     (``n = 1`` -> ``n = 2``) would otherwise run the old code."""
     for path in paths:
         if path.endswith(".py"):
-            try:
+            # no cache for it, or none we may touch: the import compiles the source anyway
+            with contextlib.suppress(OSError, ValueError, NotImplementedError):
                 Path(importlib.util.cache_from_source(path)).unlink(missing_ok=True)
-            except (OSError, ValueError, NotImplementedError):
-                pass  # no cache for it, or none we may touch: the import compiles the source
 
 
 def watch_loop(
