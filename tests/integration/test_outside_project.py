@@ -126,7 +126,7 @@ def test_an_outside_project_passes_under_strict_markers_from_the_built_wheel(
             "--strict-markers",
             "-p",
             "no:cacheprovider",
-            "-rs",
+            "-rA",
         ],
         cwd=project,
         env=env,
@@ -145,7 +145,7 @@ def test_an_outside_project_passes_under_strict_markers_from_the_built_wheel(
         cwd=project,
     ).stdout
     assert str(outside_python.parent.parent) in where  # the wheel's copy, not this checkout
-    passed = [line.split(" ")[0] for line in done.stdout.splitlines() if " PASSED" in line]
+    passed = [line.split(" ")[1] for line in done.stdout.splitlines() if line.startswith("PASSED ")]
     words = [t for t in passed if "test_counts_the_words_of_the_uploaded_object[" in t]
     assert words and len(passed) == len(words) + 2, output  # every backend here, and the rest
     assert "PytestUnknownMarkWarning" not in output
