@@ -147,14 +147,6 @@ def test_with_no_sandbox_recorded_invoke_runs_without_an_endpoint_and_says_so(
     ]
 
 
-def test_target_sandbox_stays_strict_when_no_sandbox_is_recorded(app_dir: Path) -> None:
-    done = _invoke(
-        ["--handler", "app.handler", "--state-dir", str(app_dir / ".none"), "--target", "sandbox"],
-        app_dir,
-    )
-    assert done.returncode == 2 and "no sandbox is recorded" in done.stderr
-
-
 def test_with_a_healthy_sandbox_recorded_invoke_uses_it_by_default(
     s3_sandbox: Any, app_dir: Path, tmp_path: Path
 ) -> None:
