@@ -8,8 +8,13 @@ Size, the real peak RSS as Max Memory Used, Init Duration, /tmp peak) and the re
 ``--json`` prints one JSON object instead. Exit codes: 0 ok, 1 the handler raised or timed
 out, 2 bad arguments or event (including an event Lambda would refuse as too large).
 
-The function talks to the running sandbox (``python -m sandbox up``) by default; ``--target
-aws`` gives it credentials from the standard AWS chain and real S3 instead.
+The function talks to the running sandbox (``python -m sandbox up``) when one is recorded and
+answers, and otherwise runs with no S3 endpoint (said in one line); ``--target sandbox`` insists
+on the sandbox, ``--target aws`` gives it the standard AWS chain and real S3 instead.
+
+    python invoke.py --watch                  # re-invoke (cold) after every source change
+    python invoke.py --debug                  # wait for VS Code / debugpy on 127.0.0.1:5678
+    python invoke.py --log-format json        # Lambda's JSON log lines and platform records
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sandbox.devloop import DEFAULT_DEBUG_PORT, DebuggerError, wait_for_debugger, watch_loop
 from sandbox.events import EVENT_KINDS, make_event
 from sandbox.runtime import (
     ConfigError,
@@ -32,6 +38,15 @@ from sandbox.runtime import (
     PayloadTooLarge,
 )
 from sandbox.runtime.context import new_request_id
+from sandbox.runtime.logformat import (
+    LEVELS,
+    LOG_FORMAT_ENV,
+    LOG_LEVEL_ENV,
+    error_line,
+    platform_report,
+    platform_runtime_done,
+    platform_start,
+)
 from sandbox.runtime.target import TargetError, aws_env
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
@@ -63,8 +78,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--target",
         choices=("sandbox", "env", "aws", "none"),
-        default="sandbox",
-        help="sandbox: the running sandbox (default); env: this shell's AWS_* variables\n"
+        default=None,
+        help="default: the recorded sandbox when it answers, else none (said in one line)\n"
+        "sandbox: the running sandbox, or fail; env: this shell's AWS_* variables\n"
         "(e.g. from `python -m sandbox env`); aws: the AWS credential chain and real S3;\n"
         "none: no endpoint or credentials",
     )
@@ -72,7 +88,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--task-root", default=os.getcwd(), help="the code's root (default: cwd)")
     p.add_argument("--function-name", default="lambda-local-runner")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help=f"Lambda's log format for the function's logging and START/END/REPORT\n"
+        f"(default: ${LOG_FORMAT_ENV}, else text)",
+    )
+    p.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=tuple(LEVELS),
+        help=f"the application log level (default: ${LOG_LEVEL_ENV}; INFO for json)",
+    )
+    p.add_argument(
+        "--watch",
+        nargs="*",
+        metavar="PATH",
+        help="invoke again, cold, after every change to the Python files under PATH\n"
+        "(default: --task-root); Ctrl-C stops",
+    )
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="wait for a debugger (debugpy / VS Code) on 127.0.0.1 before INIT;\n"
+        "the timeout is not enforced while debugging",
+    )
+    p.add_argument("--debug-port", type=int, default=DEFAULT_DEBUG_PORT, help="(default 5678)")
     args = p.parse_args(argv)
+    if args.debug and args.watch is not None:
+        p.error("--debug and --watch cannot be used together; debug one invocation at a time")
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
     if args.event and args.payload:
@@ -80,11 +124,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _function_env(args: argparse.Namespace) -> tuple[dict[str, str], Any]:
-    """The env vars that point the function at its S3, and the sandbox (if that is the target)."""
+def _function_env(args: argparse.Namespace) -> tuple[dict[str, str], Any, str]:
+    """The env vars that point the function at its S3, the sandbox (if that is the target) and
+    the target used."""
     env: dict[str, str] = {}
     sb = None
-    if args.target == "aws":
+    target = args.target
+    if target is None:
+        from sandbox.core import Sandbox
+
+        sb = Sandbox.attach(args.state_dir)
+        problem = "no sandbox is recorded" if sb is None else sb.problem()
+        if sb is not None and problem is None:
+            env.update(sb.env())
+            target = "sandbox"
+        else:
+            if sb is not None:
+                problem = f"the recorded sandbox at {sb.endpoint.url} does not answer ({problem})"
+            print(
+                f"note: {problem}; running with no S3 endpoint "
+                "(`python -m sandbox up` starts one; --target chooses)",
+                file=sys.stderr,
+            )
+            sb, target = None, "none"
+    elif args.target == "aws":
         env.update(aws_env())
     elif args.target == "env":
         env.update({k: v for k, v in os.environ.items() if k.startswith("AWS_")})
@@ -107,7 +170,21 @@ def _function_env(args: argparse.Namespace) -> tuple[dict[str, str], Any]:
         env[name] = value
     if args.bucket:
         env.setdefault("BUCKET_NAME", args.bucket)
-    return env, sb
+    _log_env(args, env)
+    return env, sb, target
+
+
+def _log_env(args: argparse.Namespace, env: dict[str, str]) -> None:
+    """Lambda's logging config as the function's env vars (how Lambda hands it to the
+    runtime): the flag, else --env, else this shell's variable."""
+    fmt = args.log_format or env.get(LOG_FORMAT_ENV) or os.environ.get(LOG_FORMAT_ENV)
+    level = args.log_level or env.get(LOG_LEVEL_ENV) or os.environ.get(LOG_LEVEL_ENV)
+    if fmt:
+        env[LOG_FORMAT_ENV] = "JSON" if fmt.upper() == "JSON" else "Text"
+    if level:
+        env[LOG_LEVEL_ENV] = level.upper()
+    elif env.get(LOG_FORMAT_ENV) == "JSON":
+        env[LOG_LEVEL_ENV] = "INFO"  # Lambda's default application level for JSON
 
 
 def _build_event(args: argparse.Namespace, sb: Any, region: str) -> Any:
@@ -146,7 +223,20 @@ def _env_client() -> Any:
     return boto3.client("s3", config=Config(s3={"addressing_style": "path"}))
 
 
-def _print_text(inv: Invocation) -> None:
+def _print_text(inv: Invocation, json_logs: bool = False) -> None:
+    if json_logs:  # Lambda's JSON format: the platform's records instead of END/REPORT
+        if inv.error is not None:
+            print(error_line(inv))
+        print(platform_runtime_done(inv))
+        print(platform_report(inv))
+    else:
+        _print_lines(inv)
+    if inv.invocation_type == "Event":
+        print("(Event invocation: Lambda answers the caller 202 and discards this response)")
+    print(json.dumps(inv.error if inv.error is not None else inv.response, indent=2))
+
+
+def _print_lines(inv: Invocation) -> None:
     if inv.status == "timeout":
         print(inv.timeout_line())
     elif inv.error is not None:
@@ -155,13 +245,11 @@ def _print_text(inv: Invocation) -> None:
             print(inv.traceback, end="")
     print(inv.end_line())
     print(inv.report_line())
-    if inv.invocation_type == "Event":
-        print("(Event invocation: Lambda answers the caller 202 and discards this response)")
-    print(json.dumps(inv.error if inv.error is not None else inv.response, indent=2))
 
 
 def run(args: argparse.Namespace) -> int:
-    env, sb = _function_env(args)
+    env, sb, target = _function_env(args)
+    json_logs = env.get(LOG_FORMAT_ENV) == "JSON"
     region = env.get("AWS_REGION", "us-east-1")
     config = FunctionConfig(
         handler=args.handler,
@@ -176,7 +264,9 @@ def run(args: argparse.Namespace) -> int:
     results: list[Invocation] = []
     # In --json mode the handler's prints go to stderr so stdout stays one JSON object.
     quiet = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
-    with Environment(config) as lam:
+    if args.debug:
+        wait_for_debugger(args.debug_port)
+    with Environment(config, timeouts=not args.debug) as lam:
         event: Any = None
         for i in range(args.repeat):
             if i > 0 and args.cold:
@@ -188,12 +278,13 @@ def run(args: argparse.Namespace) -> int:
                 event = _build_event(args, sb, region)
             rid = new_request_id()
             if not args.json:
-                print(f"START RequestId: {rid} Version: {config.version}", flush=True)
+                start = f"START RequestId: {rid} Version: {config.version}"
+                print(platform_start(rid, config.version) if json_logs else start, flush=True)
             with quiet:
                 inv = lam.invoke(event, invocation_type=args.invocation_type, request_id=rid)
             results.append(inv)
             if not args.json:
-                _print_text(inv)
+                _print_text(inv, json_logs)
         tmp_mode, memory_method = lam.tmp_mode, lam.memory_method
     if args.json:
         last = results[-1]
@@ -206,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
                     "invocations": [r.to_dict() for r in results],
                     "tmp_mode": tmp_mode,
                     "memory_method": memory_method,
-                    "target": args.target,
+                    "target": target,
                 },
                 indent=2,
             )
@@ -214,15 +305,29 @@ def run(args: argparse.Namespace) -> int:
     return OK if all(r.ok for r in results) else FAILED
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)  # exits 2 on bad arguments
+def _run_checked(args: argparse.Namespace) -> int:
     try:
         return run(args)
     except PayloadTooLarge as e:
         print(f"error: {e.detail()}", file=sys.stderr)
-    except (BadInput, ConfigError, TargetError) as e:
+    except (BadInput, ConfigError, TargetError, DebuggerError) as e:
         print(f"error: {e}", file=sys.stderr)
     return BAD_INPUT
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)  # exits 2 on bad arguments
+    if args.watch is not None:
+        try:
+            return watch_loop(
+                lambda: _run_checked(args),
+                args.watch or [args.task_root],
+                extra_files=[args.payload] if args.payload else [],
+            )
+        except FileNotFoundError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return BAD_INPUT
+    return _run_checked(args)
 
 
 if __name__ == "__main__":

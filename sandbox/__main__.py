@@ -11,7 +11,7 @@ import importlib
 import json
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sandbox import state as state_mod
@@ -22,8 +22,19 @@ from sandbox.core import DEFAULT_REGION, DEFAULT_TIMEOUT, Sandbox
 _DELEGATED = {"event": "sandbox.events:cli", "run": "sandbox.main_job:main"}
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+class _Say:
+    """Messages to stderr; long steps (a MinIO build) as a live status (rich, on a terminal)."""
+
+    def __call__(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    def activity(self, label: str) -> contextlib.AbstractContextManager[Callable[[str], None]]:
+        from seed.progress import activity
+
+        return activity(label, sys.stderr)
+
+
+_say = _Say()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -4,8 +4,10 @@
   (test ids ``[minio]``, ``[seaweedfs]``, ``[docker]``). ``--s3-backend=a,b`` restricts them.
 - ``s3_bucket`` (function): a fresh, uniquely named bucket on that sandbox, emptied and deleted
   afterwards.
-- ``lambda_context``, ``lambda_event``, ``lambda_invoke``, ``sandbox_s3_endpoint``: the runtime
-  emulation's fixtures (see :mod:`sandbox.runtime.fixtures`).
+- ``lambda_context``, ``lambda_event``, ``lambda_invoke``, ``lambda_function_config``,
+  ``sandbox_s3_endpoint``: the runtime emulation's fixtures (see :mod:`sandbox.runtime.fixtures`).
+  ``lambda_invoke`` points the function at ``s3_sandbox`` in tests that use it.
+- Markers it adds (``integration``) are registered, so ``--strict-markers`` projects run clean.
 
 Imported by every pytest run in this environment, so it imports nothing heavy at module level.
 """
@@ -19,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from sandbox.runtime.fixtures import (  # noqa: F401 - re-exported as fixtures
+    FUNCTION_INI,
     lambda_context,
     lambda_event,
+    lambda_function_config,
     lambda_invoke,
     sandbox_s3_endpoint,
 )
@@ -67,6 +71,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="comma-separated S3 backends for the s3_sandbox fixture (minio, seaweedfs, docker, "
         "external); default: every backend available on this machine",
+    )
+    parser.addini(
+        FUNCTION_INI,
+        "the [tool.lambda_local_runner] function lambda_invoke runs when given no handler "
+        "(needed only when the project has several)",
+        default="",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every marker the plugin adds, registered, so users' --strict-markers runs accept them.
+    config.addinivalue_line(
+        "markers", "integration: needs a real local S3 server (added to tests using s3_sandbox)"
     )
 
 

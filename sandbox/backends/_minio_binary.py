@@ -182,22 +182,32 @@ def _build(target: Path, version: str, report: Reporter) -> Path:
 
         reader = threading.Thread(target=pump, name="go-install-log", daemon=True)
         reader.start()
+        # A reporter that can show a live status (the CLI's, on a terminal: a spinner) gets one;
+        # any other gets a line every _HEARTBEAT_SECONDS.
+        live = getattr(report, "activity", None)
+        step = live("minio: building") if live else contextlib.nullcontext(None)
         try:
-            while True:
-                try:
-                    code = proc.wait(timeout=_HEARTBEAT_SECONDS)
-                    break
-                except subprocess.TimeoutExpired:
-                    report(
-                        f"minio: still building ({time.monotonic() - began:.0f}s, "
-                        f"{lines} packages downloaded or compiled so far)"
-                    )
+            with step as status:
+                while True:
+                    try:
+                        code = proc.wait(timeout=1.0 if status else _HEARTBEAT_SECONDS)
+                        break
+                    except subprocess.TimeoutExpired:
+                        so_far = f"{lines} packages downloaded or compiled so far"
+                        if status:
+                            status(so_far)
+                        else:
+                            report(
+                                f"minio: still building ({time.monotonic() - began:.0f}s, {so_far})"
+                            )
         except BaseException:
             proc.kill()
             proc.wait()
             raise
         finally:
             reader.join(timeout=5)
+            if proc.stdout is not None:
+                proc.stdout.close()
     built = staging / "minio"
     if code != 0 or not _executable(built):
         tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])

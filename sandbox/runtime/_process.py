@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from sandbox.runtime._config import FunctionConfig
 from sandbox.runtime.tmpdir import TmpDir
@@ -67,6 +68,19 @@ def _replace_environ(target: Mapping[str, str]) -> None:
             current[key] = value
 
 
+def _swap_boto3_session(session: Any) -> Any:
+    """Put ``session`` in as boto3's module-level default session; return the one it replaced.
+    ``boto3.client()`` caches its credentials there, so without this a second environment in
+    this process (another sandbox, other keys) would reuse the first one's. Each environment
+    keeps its own, as each Lambda execution environment is its own process."""
+    boto3: Any = sys.modules.get("boto3")
+    if boto3 is None:
+        return None
+    previous = getattr(boto3, "DEFAULT_SESSION", None)
+    boto3.DEFAULT_SESSION = session
+    return previous
+
+
 class ProcessState:
     """The handler's view of the process for one execution environment, kept between calls."""
 
@@ -75,6 +89,7 @@ class ProcessState:
         self.environ = lambda_environ(config, log_stream, tmp.path)
         root = config.task_root
         self.sys_path = [root, *(p for p in sys.path if p not in ("", root))]
+        self.boto3_session: Any = None
 
     @contextmanager
     def scope(self, cwd: str, trace_id: str | None) -> Iterator[None]:
@@ -84,6 +99,7 @@ class ProcessState:
         saved_path = sys.path[:]
         saved_cwd = os.getcwd()
         saved_tempdir = tempfile.tempdir
+        saved_session = _swap_boto3_session(self.boto3_session)
         environ = self.environ
         if trace_id is not None:
             environ = {**environ, "_X_AMZN_TRACE_ID": trace_id}
@@ -107,3 +123,5 @@ class ProcessState:
             sys.path[:] = saved_path
             os.chdir(saved_cwd)
             tempfile.tempdir = saved_tempdir
+            if "boto3" in sys.modules:  # it may have been imported by the handler just now
+                self.boto3_session = _swap_boto3_session(saved_session)

@@ -39,6 +39,7 @@ from sandbox.runtime.limits import (
     response_too_large,
     timeout_error,
 )
+from sandbox.runtime.logformat import FunctionLogs
 from sandbox.runtime.memory import PeakRss, best_peak_rss
 from sandbox.runtime.tmpdir import TmpDir
 
@@ -46,6 +47,8 @@ __all__ = ["ConfigError", "Environment", "FunctionConfig", "lambda_environ"]
 
 # Lambda gives the INIT phase 10 s on on-demand functions.
 INIT_TIMEOUT_S = 10.0
+# With timeouts off (a debugger attached, `invoke.py --debug`): wait this long, i.e. forever.
+_NO_DEADLINE_S = 7 * 24 * 3600.0
 
 
 def _trace_id() -> str:
@@ -85,9 +88,16 @@ class Environment:
     """One execution environment. Use as a context manager; `invoke` as often as you like."""
 
     def __init__(
-        self, config: FunctionConfig | None = None, *, clock: Callable[[], float] = time.monotonic
+        self,
+        config: FunctionConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        timeouts: bool = True,
     ) -> None:
         self.config = config or FunctionConfig()
+        # False while a debugger may hold the handler at a breakpoint: no INIT or invoke
+        # deadline then (SAM does the same in debug mode); Duration still counts wall time.
+        self.timeouts = timeouts
         self._clock = clock
         self._peak: PeakRss | None = None
         self._tmp: TmpDir | None = None
@@ -123,6 +133,7 @@ class Environment:
         self._ledger = ModuleLedger(cfg.task_root)
         self.log_stream = log_stream_name(cfg.version)
         self._process = ProcessState(cfg, self.log_stream, tmp)
+        self._logs = FunctionLogs()  # Lambda's log format and level, per environment
         self._handler = None
         self._pending_init = None
 
@@ -191,7 +202,7 @@ class Environment:
         self._require_open()
         if self._handler is not None or self._pending_init is not None:
             raise RuntimeError("INIT already ran in this execution environment")
-        with self._scope(None):
+        with self._scope(None), self._logs.scope():
             self._pending_init = self._init()
         return self._pending_init
 
@@ -201,7 +212,8 @@ class Environment:
         self._ledger.own(module)
         spec = self.config.handler
         t0 = time.perf_counter()
-        job = self._worker.run(lambda: load_handler(spec), INIT_TIMEOUT_S)
+        limit = INIT_TIMEOUT_S if self.timeouts else _NO_DEADLINE_S
+        job = self._worker.run(lambda: load_handler(spec), limit)
         init_ms = (time.perf_counter() - t0) * 1000
         self._ledger.note()
         if job.timed_out:
@@ -242,14 +254,15 @@ class Environment:
         status: Status = "ok"
         duration_ms = 0.0
         tb_text = ""
-        with self._scope(_trace_id()):
+        with self._scope(_trace_id()), self._logs.scope(rid):
             peak.reset()
             self._sampler.start()
             try:
                 if self._pending_init is not None:
                     (init_ms, error), self._pending_init = self._pending_init, None
                 elif self._handler is None:
-                    init_ms, error = self._init()
+                    with self._logs.init_phase():
+                        init_ms, error = self._init()
                 if error is None:
                     handler = self._handler
                     assert handler is not None
@@ -274,7 +287,7 @@ class Environment:
                             raise _MarshalError(f"Unable to marshal response: {e}") from None
 
                     t0 = time.perf_counter()
-                    job = self._worker.run(call, cfg.timeout)
+                    job = self._worker.run(call, cfg.timeout if self.timeouts else _NO_DEADLINE_S)
                     duration_ms = (time.perf_counter() - t0) * 1000
                     self._ledger.note()
                     if job.timed_out:

@@ -129,8 +129,12 @@ def test_repeat_shows_one_cold_and_then_warm_report_lines_with_target_env(
     assert done.stdout.count('"count": 3') == 3
 
 
-def test_no_recorded_sandbox_exits_2_and_says_how_to_start_one(tmp_path: Path) -> None:
-    done = _run_invoke(["--event", "direct", "--state-dir", str(tmp_path)], _clean_env())
+def test_target_sandbox_with_no_recorded_sandbox_exits_2_and_says_how_to_start_one(
+    tmp_path: Path,
+) -> None:
+    done = _run_invoke(
+        ["--event", "direct", "--target", "sandbox", "--state-dir", str(tmp_path)], _clean_env()
+    )
     assert done.returncode == 2
     assert "python -m sandbox up" in done.stderr
 
