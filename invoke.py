@@ -2,11 +2,16 @@
 
     python invoke.py --event s3 --bucket my-company-reports-bucket --prefix 2026/04/
     python invoke.py --event direct --payload event.json --repeat 3 --json
+    python invoke.py --event s3 --bucket b --prefix p/ --tune 128,256,512,1024,1769,3008
 
 Prints START / END / REPORT lines (Duration, Billed Duration with INIT on cold starts, Memory
 Size, the real peak RSS as Max Memory Used, Init Duration, /tmp peak) and the response.
 ``--json`` prints one JSON object instead. Exit codes: 0 ok, 1 the handler raised or timed
 out, 2 bad arguments or event (including an event Lambda would refuse as too large).
+
+The handler gets Lambda's CPU share, --memory / 1769 vCPU (``--cpu full``: the whole machine);
+the line before START says how it was applied. ``--tune`` runs the function at each memory
+setting and picks one by cost, speed or both (``sandbox.tuning``).
 
 The function talks to the running sandbox (``python -m sandbox up``) by default; ``--target
 aws`` gives it credentials from the standard AWS chain and real S3 instead.
@@ -31,8 +36,11 @@ from sandbox.runtime import (
     Invocation,
     PayloadTooLarge,
 )
+from sandbox.runtime._config import INIT_CPU_MODES
 from sandbox.runtime.context import new_request_id
+from sandbox.runtime.cpu import CPU_MODES
 from sandbox.runtime.target import TargetError, aws_env
+from sandbox.tuning import cli as tuning_cli
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
 
@@ -51,13 +59,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--bucket", help="bucket the event asks for")
     p.add_argument("--prefix", help="prefix the event asks for")
     p.add_argument("--key", help="s3 event: the object key (default: first PDF under --prefix)")
-    p.add_argument("--memory", type=int, default=512, help="MB, 128-10240 (default 512)")
+    p.add_argument("--memory", type=int, help="MB, 128-10240 (default 512)")
     p.add_argument("--timeout", type=float, default=30, help="seconds, 1-900 (default 30)")
     p.add_argument("--tmp-size", type=int, default=512, help="MB of /tmp, 512-10240")
     p.add_argument(
         "--invocation-type", choices=("RequestResponse", "Event"), default="RequestResponse"
     )
-    p.add_argument("--repeat", type=int, default=1, help="invoke N times (1 cold, N-1 warm)")
+    p.add_argument(
+        "--repeat", type=int, help="invoke N times (1 cold, N-1 warm); with --tune: N warm"
+    )
     p.add_argument("--cold", action="store_true", help="a new execution environment each time")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument(
@@ -72,11 +82,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--task-root", default=os.getcwd(), help="the code's root (default: cwd)")
     p.add_argument("--function-name", default="lambda-local-runner")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument(
+        "--cpu",
+        choices=CPU_MODES,
+        default="lambda",
+        help="lambda: the handler gets --memory / 1769 vCPU, as on Lambda (default);\n"
+        "full: the whole machine, on purpose",
+    )
+    p.add_argument(
+        "--init-cpu",
+        choices=INIT_CPU_MODES,
+        default="boost",
+        help="boost: INIT runs unthrottled on the microVM's vCPUs, as measured on Lambda\n"
+        "(default); share: INIT throttled like an invocation",
+    )
+    tuning_cli.add_arguments(p)
     args = p.parse_args(argv)
-    if args.repeat < 1:
+    if args.repeat is not None and args.repeat < 1:
         p.error("--repeat must be at least 1")
     if args.event and args.payload:
         p.error("give --event or --payload, not both")
+    tuning_cli.check_args(p, args)
+    if args.tune is None:
+        args.memory = 512 if args.memory is None else args.memory
+        args.repeat = 1 if args.repeat is None else args.repeat
     return args
 
 
@@ -166,17 +195,23 @@ def run(args: argparse.Namespace) -> int:
     config = FunctionConfig(
         handler=args.handler,
         function_name=args.function_name,
-        memory_mb=args.memory,
+        memory_mb=args.memory if args.memory is not None else args.tune_settings[0],
         timeout=args.timeout,
         tmp_size_mb=args.tmp_size,
         region=region,
         env=env,
         task_root=str(Path(args.task_root).absolute()),
+        cpu=args.cpu,
+        init_cpu=args.init_cpu,
     )
+    if args.tune is not None:
+        return tuning_cli.run_tune(args, config, lambda: _build_event(args, sb, region))
     results: list[Invocation] = []
     # In --json mode the handler's prints go to stderr so stdout stays one JSON object.
     quiet = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     with Environment(config) as lam:
+        cpu_mode, cpu_line = lam.cpu_mode, lam.cpu_line()
+        print(cpu_line, file=sys.stderr if args.json else sys.stdout, flush=True)
         event: Any = None
         for i in range(args.repeat):
             if i > 0 and args.cold:
@@ -206,6 +241,8 @@ def run(args: argparse.Namespace) -> int:
                     "invocations": [r.to_dict() for r in results],
                     "tmp_mode": tmp_mode,
                     "memory_method": memory_method,
+                    "cpu_mode": cpu_mode,
+                    "cpu": cpu_line,
                     "target": args.target,
                 },
                 indent=2,
@@ -220,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except PayloadTooLarge as e:
         print(f"error: {e.detail()}", file=sys.stderr)
-    except (BadInput, ConfigError, TargetError) as e:
+    except (BadInput, ConfigError, TargetError, tuning_cli.TuneError) as e:
         print(f"error: {e}", file=sys.stderr)
     return BAD_INPUT
 

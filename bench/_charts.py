@@ -13,32 +13,12 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from bench._results import MIB, Record, find
+from sandbox.tuning.chart import COLORS, FG, MUTED, STYLE
 
 __all__ = ["write_charts"]
 
-BG, FG, MUTED, GRID = "#0a0e17", "#e8eaf0", "#8892a8", "#1e2a4a"
-COLORS = ["#0066ff", "#00c853", "#ffab00", "#ff5252", "#b388ff"]
 QUEUE_ORDER = (1, 10, 100, 2000, 10000, 0)
-
-_STYLE: dict[str, Any] = {
-    "figure.facecolor": BG,
-    "axes.facecolor": BG,
-    "savefig.facecolor": BG,
-    "axes.edgecolor": GRID,
-    "axes.labelcolor": FG,
-    "axes.titlecolor": FG,
-    "text.color": FG,
-    "xtick.color": MUTED,
-    "ytick.color": MUTED,
-    "grid.color": GRID,
-    "axes.grid": True,
-    "legend.facecolor": BG,
-    "legend.edgecolor": GRID,
-    "font.family": "sans-serif",
-    "font.size": 10,
-    "svg.fonttype": "none",  # text stays text: smaller files, crisp, searchable
-    "svg.hashsalt": "lambda_local_runner",  # stable ids: regenerated files diff cleanly
-}
+_STYLE = STYLE  # one palette for bench and tune charts (sandbox.tuning.chart)
 
 
 def _queue_label(q: int) -> str:

@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench._pricing import (
+from bench._results import MIB, Aim, Record, bytes_per_object, check_aims, find, load_records
+from sandbox.tuning.pricing import (
     ARCH_PRICES,
     HEADROOM,
     MEMORY_SETTINGS,
     invocation_cost,
     recommend_memory,
 )
-from bench._results import MIB, Aim, Record, bytes_per_object, check_aims, find, load_records
 
 __all__ = ["cost_rows", "main", "render"]
 

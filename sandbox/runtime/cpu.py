@@ -31,6 +31,7 @@ removed by the next `CpuShare.create` on this machine.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import math
 import os
@@ -182,6 +183,18 @@ class CpuShare:
         if self.path is not None:
             (self.path / "cpu.cfs_quota_us").write_text(str(quota_us(vcpus, self.period_us)))
 
+    def describe(self, memory_mb: int, init_vcpus: float | None = None) -> str:
+        """One line for humans, printed before START: the share and how it was applied."""
+        cores = os.cpu_count() or 1
+        if self.vcpus is None:
+            tail = "" if self.mode.startswith("full") else "; figures below are NOT Lambda's"
+            return f"CPU: {self.mode}, {cores} cores whatever the memory{tail}"
+        init = "" if init_vcpus is None else f"; INIT {init_vcpus:g} vCPU (on-demand boost)"
+        return (
+            f"CPU: {self.vcpus:.3f} vCPU ({memory_mb} MB / {VCPU_MB} MB per vCPU, of "
+            f"{cores} cores), {self.mode}, handler threads only{init}"
+        )
+
     def stat(self) -> dict[str, int]:
         """The cgroup's ``cpu.stat`` (nr_periods, nr_throttled, throttled_time in ns...)."""
         if self.path is None:
@@ -258,7 +271,6 @@ def _remove_stale(parent: Path) -> None:
     for entry in entries:
         m = _NAME.match(entry.name)
         if m and entry.is_dir() and not _pid_alive(int(m.group(1))):
-            try:
+            # Another cleaner may get there first; a stuck one is reported by its owner's close.
+            with contextlib.suppress(OSError, RuntimeError):
                 _remove(entry, attempts=3)
-            except (OSError, RuntimeError):
-                pass  # another cleaner got there first, or it is not ours to judge

@@ -34,8 +34,8 @@ from sandbox.runtime._modules import HandlerError, ModuleLedger, load_handler, s
 from sandbox.runtime._process import RUNTIME_DIR, ProcessState, lambda_environ
 from sandbox.runtime._sampler import PeakSampler
 from sandbox.runtime._worker import Worker
-from sandbox.runtime.cpu import CpuShare, init_vcpus
 from sandbox.runtime.context import LambdaContext, log_stream_name, new_request_id
+from sandbox.runtime.cpu import CpuShare, init_vcpus
 from sandbox.runtime.invocation import Invocation, Status
 from sandbox.runtime.limits import (
     SYNC_RESPONSE_LIMIT,
@@ -199,6 +199,14 @@ class Environment:
         """The vCPUs an invocation gets (None when not limited)."""
         self._require_open()
         return self._cpu.vcpus
+
+    def cpu_line(self) -> str:
+        """The CPU mode as one line (``invoke.py`` prints it before START)."""
+        self._require_open()
+        boosted = self.config.init_cpu == "boost" and self._cpu.vcpus is not None
+        return self._cpu.describe(
+            self.config.memory_mb, init_vcpus(self.config.memory_mb) if boosted else None
+        )
 
     @property
     def cpu_share(self) -> CpuShare:
