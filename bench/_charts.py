@@ -12,6 +12,7 @@ matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from bench._cpu_share import chart_cpu_share
 from bench._results import MIB, Record, find
 from sandbox.tuning.chart import COLORS, FG, MUTED, STYLE
 
@@ -155,6 +156,7 @@ def write_charts(
             ("memory_vs_n.svg", lambda p: chart_memory_vs_n(records, p, backend)),
             ("tmp_vs_n.svg", lambda p: chart_tmp_vs_n(records, p, backend, per_object)),
             ("baselines_10k.svg", lambda p: chart_baselines(records, p, backend, 10_000)),
+            ("cpu_share.svg", lambda p: chart_cpu_share(records, p, backend)),
         ):
             if ok(out / name):
                 written.append(name)

@@ -7,14 +7,13 @@ a tune chart looks like the charts under docs/bench.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from sandbox.tuning.runner import SettingResult
-    from sandbox.tuning.strategies import Pick
+from sandbox.tuning.strategies import Pick
 
-__all__ = ["BG", "COLORS", "FG", "GRID", "MUTED", "STYLE", "write_chart"]
+__all__ = ["BG", "COLORS", "FG", "GRID", "MUTED", "STYLE", "ChartPoint", "write_chart"]
 
 BG, FG, MUTED, GRID = "#0a0e17", "#e8eaf0", "#8892a8", "#1e2a4a"
 COLORS = ["#0066ff", "#00c853", "#ffab00", "#ff5252", "#b388ff"]
@@ -40,8 +39,18 @@ STYLE: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class ChartPoint:
+    """One memory setting on the chart: warm duration and cost per invocation (USD)."""
+
+    memory_mb: int
+    duration_ms: float
+    cost: float
+    ok: bool = True  # False: failed or does not fit (marked ✗)
+
+
 def write_chart(
-    results: Sequence[SettingResult],
+    points: Sequence[ChartPoint],
     chosen: Mapping[str, Pick | None],
     path: Path,
     *,
@@ -50,9 +59,9 @@ def write_chart(
 ) -> bool:
     """Duration (left axis) and cost per 1M invocations (right axis) per measured setting.
 
-    Returns False (and writes nothing) when no setting has a warm run to plot.
+    Returns False (and writes nothing) when there is no point to plot.
     """
-    points = [r for r in results if r.trimmed_ms is not None and r.cost(arch) is not None]
+    points = sorted(points, key=lambda p: p.memory_mb)
     if not points:
         return False
     import matplotlib
@@ -63,23 +72,23 @@ def write_chart(
     with plt.rc_context(STYLE):  # type: ignore[arg-type]
         fig, ax = plt.subplots(figsize=(7.2, 4.2))
         xs = list(range(len(points)))
-        durations = [(r.trimmed_ms or 0) / 1000 for r in points]
-        costs = [(r.cost(arch) or 0) * 1_000_000 for r in points]
-        ax.plot(xs, durations, marker="o", color=COLORS[0], label="Duration, s (trimmed mean)")
-        ax.set_ylabel("Duration, s (warm, trimmed mean)")
+        durations = [p.duration_ms / 1000 for p in points]
+        costs = [p.cost * 1_000_000 for p in points]
+        ax.plot(xs, durations, marker="o", color=COLORS[0], label="warm Duration, s")
+        ax.set_ylabel("warm Duration, s")
         ax.set_ylim(bottom=0)
-        ax.set_xticks(xs, [f"{r.memory_mb:,}" + ("" if r.ok else "\n✗") for r in points])
+        ax.set_xticks(xs, [f"{p.memory_mb:,}" + ("" if p.ok else "\n✗") for p in points])
         ax.set_xlabel("memory, MB (✗: failed or does not fit)")
         right = ax.twinx()
         right.plot(xs, costs, marker="s", color=COLORS[2], label=f"USD per 1M ({arch})")
         right.set_ylabel(f"USD per 1M warm invocations ({arch})")
         right.set_ylim(bottom=0)
         right.grid(False)
-        index = {r.memory_mb: i for i, r in enumerate(points)}
+        index = {p.memory_mb: i for i, p in enumerate(points)}
         labels: dict[int, list[str]] = {}
-        for strategy, p in chosen.items():
-            if p is not None and p.memory_mb in index:
-                labels.setdefault(index[p.memory_mb], []).append(strategy)
+        for strategy, best in chosen.items():
+            if best is not None and best.memory_mb in index:
+                labels.setdefault(index[best.memory_mb], []).append(strategy)
         for i, names in labels.items():
             ax.annotate(
                 " + ".join(names),

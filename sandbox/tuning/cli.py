@@ -22,7 +22,7 @@ from typing import Any
 
 from sandbox.runtime import FunctionConfig
 from sandbox.tuning.pricing import ARCHES
-from sandbox.tuning.runner import TuneError, parse_settings, picks, tune
+from sandbox.tuning.runner import TuneError, chart_points, parse_settings, picks, tune
 from sandbox.tuning.strategies import STRATEGIES
 
 __all__ = ["DEFAULT_REPEAT", "TuneError", "add_arguments", "check_args", "run_tune"]
@@ -110,7 +110,9 @@ def run_tune(
     written = write_outputs(
         doc,
         args.tune_dir,
-        lambda path: write_chart(results, chosen, path, title=title, arch=args.arch),
+        lambda path: write_chart(
+            chart_points(results, args.arch), chosen, path, title=title, arch=args.arch
+        ),
     )
     limited = all(m.startswith("cgroup") for m in modes) and bool(modes)
     note = "" if limited else " -- CPU NOT LIMITED: durations are this machine's, not Lambda's"

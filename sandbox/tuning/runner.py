@@ -23,10 +23,11 @@ from typing import Any
 
 from sandbox.runtime import FunctionConfig
 from sandbox.runtime.limits import MEMORY_RANGE_MB
+from sandbox.tuning.chart import ChartPoint
 from sandbox.tuning.pricing import ARCHES, invocation_cost
 from sandbox.tuning.strategies import STRATEGIES, Candidate, Pick, pick, trimmed_mean
 
-__all__ = ["SettingResult", "TuneError", "parse_settings", "picks", "tune"]
+__all__ = ["SettingResult", "TuneError", "chart_points", "parse_settings", "picks", "tune"]
 
 
 class TuneError(ValueError):
@@ -158,6 +159,16 @@ class SettingResult:
             cold_cost={a: self.cold_cost(a) for a in ARCHES},
         )
         return d
+
+
+def chart_points(results: Sequence[SettingResult], arch: str = "x86_64") -> list[ChartPoint]:
+    """The settings with warm runs, as chart points (trimmed-mean duration, cost)."""
+    points = []
+    for r in results:
+        duration, cost = r.trimmed_ms, r.cost(arch)
+        if duration is not None and cost is not None:
+            points.append(ChartPoint(r.memory_mb, duration, cost, r.ok))
+    return points
 
 
 def _per_1m(cost: float | None) -> float | None:
