@@ -124,15 +124,17 @@ class Environment:
         cfg = self.config
         tmp = TmpDir(cfg.tmp_size_mb, mode=cfg.tmp_mode).__enter__()
         self._tmp = tmp
+        cpu: CpuShare | None = None
         try:
-            self._cpu = CpuShare.create(cfg.memory_mb, cfg.cpu)
-            self._worker = Worker(f"lambda:{cfg.function_name}", on_start=self._cpu.join)
+            cpu = CpuShare.create(cfg.memory_mb, cfg.cpu)
+            self._worker = Worker(f"lambda:{cfg.function_name}", on_start=cpu.join)
         except BaseException:
-            if hasattr(self, "_cpu"):
-                self._cpu.close()
+            if cpu is not None:
+                cpu.close()
             tmp.__exit__(None, None, None)
             self._tmp = None
             raise
+        self._cpu = cpu
         self._sampler = PeakSampler(tmp.usage, interval=0.001)
         self._ledger = ModuleLedger(cfg.task_root)
         self.log_stream = log_stream_name(cfg.version)
