@@ -71,6 +71,16 @@ def cpu_share_section(records: Sequence[Record]) -> list[str]:
             "machine's, not Lambda's, and the picks below do not predict Lambda's cost.",
             "",
         ]
+    busy = [r for r in points if r.get("load_average_1m", 0) > (r.get("cores") or 1)]
+    if busy:
+        worst = max(busy, key=lambda r: r["load_average_1m"])
+        lines += [
+            f"**Machine busy** while these ran (load average up to "
+            f"{worst['load_average_1m']:.1f} on {worst['cores']} cores): a setting gets its "
+            "share only when a core has room for it, so the larger settings' durations and "
+            "costs are overstated here.",
+            "",
+        ]
     lines += [
         "![duration and cost vs memory](cpu_share.svg)",
         "",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -80,13 +81,14 @@ def run_tune(
 ) -> int:
     """Tune, print the table and picks (or the JSON), write tune.json and tune.svg."""
     from sandbox.tuning.chart import write_chart
-    from sandbox.tuning.report import document, picks_lines, table, write_outputs
+    from sandbox.tuning.report import busy_note, document, picks_lines, table, write_outputs
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
     repeat = args.repeat if args.repeat is not None else DEFAULT_REPEAT
     event = build_event()
+    load_before = os.getloadavg()[0]
     results = tune(
         replace(config, memory_mb=args.tune_settings[0]),
         event,
@@ -94,6 +96,8 @@ def run_tune(
         repeat=repeat,
         progress=progress,
     )
+    load = max(load_before, os.getloadavg()[0])
+    cores = os.cpu_count() or 1
     chosen = picks(results, args.arch)
     modes = [r.cpu_mode for r in results if r.cpu_mode]
     doc = document(
@@ -106,6 +110,7 @@ def run_tune(
         event=event,
         cpu_modes=modes,
     )
+    doc["machine"] = {"cores": cores, "load_average_1m": round(load, 2)}
     title = f"{config.handler}: duration and cost vs memory"
     written = write_outputs(
         doc,
@@ -116,10 +121,13 @@ def run_tune(
     )
     limited = all(m.startswith("cgroup") for m in modes) and bool(modes)
     note = "" if limited else " -- CPU NOT LIMITED: durations are this machine's, not Lambda's"
+    busy = busy_note(load, cores)
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
         print(f"CPU: {', '.join(sorted(set(modes))) or '?'}{note}")
+        if busy:
+            print(busy)
         print(*table(results), sep="\n")
         print()
         print(f"Picks ({args.arch} prices; durations are warm trimmed means):")
@@ -127,5 +135,7 @@ def run_tune(
         pick = chosen.get(args.strategy)
         if pick is not None:
             print(f"Recommended ({args.strategy}): {pick.memory_mb} MB")
+    if busy and args.json:
+        progress(busy)
     progress("wrote " + ", ".join(str(p) for p in written))
     return 0 if chosen.get(args.strategy) is not None else 1

@@ -11,7 +11,7 @@ from sandbox.tuning.pricing import ARCH_PRICES, REQUEST_PRICE
 from sandbox.tuning.runner import SettingResult
 from sandbox.tuning.strategies import BALANCED_WEIGHT, DISCARD, Pick
 
-__all__ = ["document", "picks_lines", "table", "write_outputs"]
+__all__ = ["busy_note", "document", "picks_lines", "table", "write_outputs"]
 
 
 def _s(ms: float | None) -> str:
@@ -69,6 +69,17 @@ def table(results: Sequence[SettingResult]) -> list[str]:
     ]
     lines.insert(1, "| " + " | ".join("-" * w for w in widths) + " |")
     return lines
+
+
+def busy_note(load: float, cores: int) -> str:
+    """A warning when the machine had no core to spare ("" otherwise)."""
+    if load <= cores:
+        return ""
+    return (
+        f"Machine busy: load average {load:.1f} on {cores} cores. A setting gets its share only "
+        "if a core has room for it: the larger settings' durations are overstated, and so are "
+        "their costs; tune again on a quieter machine before trusting them."
+    )
 
 
 def picks_lines(chosen: Mapping[str, Pick | None], arch: str) -> list[str]:

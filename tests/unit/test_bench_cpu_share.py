@@ -46,3 +46,10 @@ def test_the_report_uses_the_cpu_share_section_and_links_its_chart() -> None:
     assert "with Lambda's CPU share" in text and "(cpu_share.svg)" in text
     assert "Caveat: on Lambda CPU scales with memory" not in text
     assert "(cpu_share.svg)" not in render(MEASURED, meta, charts=[])
+
+
+def test_a_busy_machine_is_flagged() -> None:
+    busy = {**_share(3008, 900), "load_average_1m": 9.5, "cores": 2}
+    text = "\n".join(cpu_share_section([_share(128, 16_000), busy]))
+    assert "**Machine busy**" in text and "9.5 on 2 cores" in text
+    assert "Machine busy" not in "\n".join(cpu_share_section(MEASURED))

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from sandbox.tuning.pricing import invocation_cost
-from sandbox.tuning.report import picks_lines, table
+from sandbox.tuning.report import busy_note, picks_lines, table
 from sandbox.tuning.runner import SettingResult, TuneError, parse_settings, picks
 from sandbox.tuning.strategies import Candidate, pick, trimmed_mean
 
@@ -136,3 +136,8 @@ def test_the_table_has_a_row_per_setting_with_both_architectures() -> None:
     assert len(lines) == 4  # header, rule, two rows
     assert "x86_64 / 1M" in lines[0] and "arm64 / 1M" in lines[0]
     assert lines[2].startswith("| 128 MB") and "1.000 s" in lines[2]
+
+
+def test_a_busy_machine_gets_a_warning_and_a_quiet_one_none() -> None:
+    assert "load average 9.5 on 2 cores" in busy_note(9.5, 2)
+    assert busy_note(1.5, 2) == ""
