@@ -17,6 +17,11 @@ What is throttled, and why:
   (`PERIOD_US`, 20 ms), which bounds such a stall to under 20 ms.
 * The quota is at least 1 ms a period (the kernel refuses less); at 128 MB and a 20 ms period it
   is 1.447 ms.
+* INIT runs with more: the on-demand boost (`init_vcpus`, with the sources), unless the
+  environment asks for ``init_cpu="share"``.
+* A quota is a ceiling. On a machine whose cores are busy with other work the handler can get
+  less than its share, and its durations then overstate Lambda's (``invoke.py --tune`` and the
+  bench report say so when the load average is over the core count).
 
 Modes (`CpuShare.mode`): ``"cgroup v1"``; ``"full (--cpu full)"`` when asked for the whole
 machine; ``"not limited: <reason>"`` when no cgroup can be written (not root, no ``cpu``
