@@ -61,7 +61,8 @@ def cpu_share_section(records: Sequence[Record]) -> list[str]:
         "(unthrottled on the microVM's 2 vCPUs, as measured on Lambda by others; see "
         "`sandbox/runtime/cpu.py`). Cost uses the warm Duration (trimmed mean of the runs), "
         "1 ms billing, the request price, and INIT on a cold start. us-east-1 prices: x86_64 "
-        f"${ARCH_PRICES['x86_64']} and arm64 ${ARCH_PRICES['arm64']} per GB-second, $0.20 "
+        f"${ARCH_PRICES['x86_64']:.10f} and arm64 ${ARCH_PRICES['arm64']:.10f} per GB-second, "
+        "$0.20 "
         "per 1M requests.",
         "",
     ]
