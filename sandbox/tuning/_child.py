@@ -16,6 +16,7 @@ environment).
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from typing import Any
 
@@ -39,7 +40,14 @@ def run_setting(spec: dict[str, Any]) -> dict[str, Any]:
     return {**cpu, "runs": runs}
 
 
+def _interrupt_once(signum: int, frame: Any) -> None:
+    """The first SIGINT stops the run; later ones must not break the cgroup's cleanup."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGINT, _interrupt_once)
     if argv:
         print("usage: python -m sandbox.tuning._child < spec.json", file=sys.stderr)
         return 2

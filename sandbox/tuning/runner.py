@@ -12,8 +12,10 @@ it) is reported as such and left out of the picks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -204,29 +206,49 @@ def _child_spec(config: FunctionConfig, memory_mb: int, event: Any, repeat: int)
     return json.dumps({"config": fields, "event": event, "repeat": repeat})
 
 
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """SIGINT (the child's Environment closes, removing its cgroup), then SIGKILL after 10 s.
+
+    On Ctrl-C in a terminal the child got the SIGINT already: give it a moment to end first.
+    """
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=2)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+
+
 def run_setting(config: FunctionConfig, memory_mb: int, event: Any, repeat: int) -> SettingResult:
     """One setting in a fresh process (see `sandbox.tuning._child`)."""
     # INIT 10 s at most, each invocation its timeout, plus the interpreter's start.
     limit = 30 + 10 + (repeat + 1) * config.timeout
     runner_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     spec = _child_spec(config, memory_mb, event, repeat)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "sandbox.tuning._child"],
-            input=spec,
-            cwd=config.task_root,
-            env=runner_env,
-            capture_output=True,
-            text=True,
-            timeout=limit,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return SettingResult(memory_mb, "", "", None, [], error=f"no answer in {limit:.0f} s")
-    if done.returncode != 0:
-        tail = done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+    with subprocess.Popen(
+        [sys.executable, "-m", "sandbox.tuning._child"],
+        cwd=config.task_root,
+        env=runner_env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(spec, timeout=limit)
+        except subprocess.TimeoutExpired:
+            _stop(proc)
+            return SettingResult(memory_mb, "", "", None, [], error=f"no answer in {limit:.0f} s")
+        except BaseException:  # Ctrl-C: let the child end its environment (and cgroup) first
+            _stop(proc)
+            raise
+    if proc.returncode != 0:
+        tail = stderr.strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
         return SettingResult(memory_mb, "", "", None, [], error=tail[0][:300])
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = json.loads(stdout.strip().splitlines()[-1])
     return SettingResult(
         memory_mb, out["cpu_mode"], out["cpu"], out["vcpus"], out["runs"], out["memory_method"]
     )

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +17,7 @@ import invoke
 from sandbox.runtime.cpu import CpuShare
 
 CPU_BOUND = "tests.unit.handlers.cpu_bound.handler"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cgroup_mode() -> str:
@@ -118,3 +124,40 @@ def test_tune_json_mode_prints_one_json_object(
     assert invoke.main(argv) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["recommended_mb"] == 128 and doc["strategy"] == "cost"
+
+
+def test_ctrl_c_during_a_tune_leaves_no_cgroup(tmp_path: Path) -> None:
+    share = CpuShare.create(128)
+    path = share.path
+    share.close()
+    if path is None:
+        pytest.skip(f"no writable cgroup: {share.mode}")
+    parent = path.parent
+
+    def llr() -> set[str]:
+        return {p.name for p in parent.iterdir() if p.name.startswith("llr-")}
+
+    before = llr()
+    payload = tmp_path / "event.json"
+    payload.write_text(json.dumps({"rounds": 10**9}))
+    argv = [sys.executable, "invoke.py", "--target", "none", "--handler", CPU_BOUND,
+            "--payload", str(payload), "--tune", "128,256", "--timeout", "60",
+            "--tune-dir", str(tmp_path / "out")]  # fmt: skip
+    with subprocess.Popen(
+        argv, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as proc:
+        try:
+            deadline = time.monotonic() + 30
+            while not (llr() - before) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert llr() - before, "the tune's child never created its cgroup"
+            time.sleep(0.3)
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert proc.returncode != 0
+    assert llr() - before == set()
+    assert not (tmp_path / "out").exists()
