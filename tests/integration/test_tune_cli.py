@@ -85,18 +85,29 @@ def test_cpu_full_turns_the_limit_off_and_says_so(capsys: pytest.CaptureFixture[
     assert json.loads(capsys.readouterr().out)["cpu_mode"] == "full (--cpu full)"
 
 
-def test_tune_prints_the_table_and_picks_and_writes_json_and_svg(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _tune(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """``invoke.py --tune`` in its own process: matplotlib stays out of the test process,
+    whose RSS other tests read as Max Memory Used."""
+    return subprocess.run(
+        [sys.executable, "invoke.py", "--target", "none", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_tune_prints_the_table_and_picks_and_writes_json_and_svg(tmp_path: Path) -> None:
     payload = tmp_path / "event.json"
     payload.write_text(json.dumps({"rounds": 20_000}))
     out_dir = tmp_path / "tune"
-    argv = ["--target", "none", "--handler", CPU_BOUND, "--payload", str(payload),
-            "--tune", "1769,128", "--repeat", "2", "--tune-dir", str(out_dir)]  # fmt: skip
-    assert invoke.main(argv) == 0
-    captured = capsys.readouterr()
-    assert "[1/2] 128 MB" in captured.err and "[2/2] 1769 MB" in captured.err  # progress
-    lines = captured.out.splitlines()
+    done = _tune(["--handler", CPU_BOUND, "--payload", str(payload), "--tune", "1769,128",
+                  "--repeat", "2", "--tune-dir", str(out_dir)])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "[1/2] 128 MB" in done.stderr and "[2/2] 1769 MB" in done.stderr  # progress
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("CPU: ")
     rows = [line for line in lines if line.startswith("| 128 MB") or line.startswith("| 1769 MB")]
     assert len(rows) == 2
     for strategy in ("cost", "speed", "balanced"):
@@ -107,22 +118,20 @@ def test_tune_prints_the_table_and_picks_and_writes_json_and_svg(
         assert len(setting["runs"]) == 3  # the cold one and two warm
         assert setting["runs"][0]["cold"] and not setting["runs"][1]["cold"]
         assert setting["status"] == "ok"
-    assert doc["picks"]["speed"]["memory_mb"] in (128, 1769)
-    assert (out_dir / "tune.svg").read_text().lstrip().startswith("<?xml")
+        assert setting["cpu_mode"] == _cgroup_mode()
+    assert {doc["picks"][s]["memory_mb"] for s in ("cost", "speed", "balanced")} <= {128, 1769}
+    assert doc["machine"]["cores"] >= 1
+    # Not a timing claim (the calibration test makes those, robustly): the vCPU each setting got.
     if _cgroup_mode() == "cgroup v1":
-        slow, fast = doc["settings"]
-        assert doc["cpu_modes"] == ["cgroup v1"]
-        assert slow["trimmed_mean_ms"] > 3 * fast["trimmed_mean_ms"]  # 13.8x ideally
-        assert doc["picks"]["speed"]["memory_mb"] == 1769
+        assert [round(s["vcpus"], 3) for s in doc["settings"]] == [0.072, 1.0]
+    assert (out_dir / "tune.svg").read_text().lstrip().startswith("<?xml")
 
 
-def test_tune_json_mode_prints_one_json_object(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    argv = ["--target", "none", "--handler", "tests.unit.handlers.noop.handler",
-            "--tune", "128", "--repeat", "1", "--tune-dir", str(tmp_path), "--json"]  # fmt: skip
-    assert invoke.main(argv) == 0
-    doc = json.loads(capsys.readouterr().out)
+def test_tune_json_mode_prints_one_json_object(tmp_path: Path) -> None:
+    done = _tune(["--handler", "tests.unit.handlers.noop.handler", "--tune", "128",
+                  "--repeat", "1", "--tune-dir", str(tmp_path), "--json"])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
     assert doc["recommended_mb"] == 128 and doc["strategy"] == "cost"
 
 
