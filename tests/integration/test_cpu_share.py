@@ -137,17 +137,25 @@ def test_init_gets_the_on_demand_boost_unless_asked_to_share(
     cgroup_parent: Path, high_priority: None
 ) -> None:
     init_env = {"CPU_INIT_ROUNDS": str(ROUNDS)}
-    boosted, shared = [], []
+    granted: dict[str, list[float]] = {"boost": [], "share": []}
+    throttled: dict[str, list[int]] = {"boost": [], "share": []}
     for _ in range(3):
-        for init_cpu, out in (("boost", boosted), ("share", shared)):
+        for init_cpu in ("boost", "share"):
             with env_at(128, env=init_env, init_cpu=init_cpu) as env:
+                init_ms, error = env.init()
+                assert error is None, error
+                throttled[init_cpu].append(env.cpu_share.stat()["nr_throttled"])
                 inv = env.invoke({})
-                assert inv.ok and inv.init_duration_ms is not None, inv.error
-                out.append(inv.response["init_cpu_s"] / (inv.init_duration_ms / 1000))
-    boost, share = 1 / statistics.median(boosted), 1 / statistics.median(shared)
-    msg = f"INIT at 128 MB: boosted {boost:.2f}x one vCPU, shared {share:.2f}x"
+                assert inv.ok, inv.error
+                granted[init_cpu].append(inv.response["init_cpu_s"] / (init_ms / 1000))
+    boost, share = (1 / statistics.median(granted[k]) for k in ("boost", "share"))
+    msg = f"INIT at 128 MB: boosted {boost:.2f}x one vCPU, shared {share:.2f}x; {throttled}"
     assert _within(share, VCPU_MB / 128), msg
-    assert boost < 0.25 * VCPU_MB / 128, msg  # nowhere near the 128 MB share
+    # Boosted, INIT is never throttled (its quota is the machine's cores); only the machine's
+    # load slows it, so its time is compared with the throttled one's, not with one vCPU.
+    assert all(n == 0 for n in throttled["boost"]), msg
+    assert all(n > 0 for n in throttled["share"]), msg
+    assert boost < 0.5 * share, msg
 
 
 def test_threads_the_handler_starts_share_its_quota(cgroup_parent: Path) -> None:
