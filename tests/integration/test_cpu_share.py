@@ -14,7 +14,9 @@ How calibration stays robust on a shared, loaded machine (2 cores, other work ru
   other work on the machine cannot keep the handler from its quota (it still cannot get more).
   All of them: the runner's /tmp sampler takes the GIL every millisecond, and if the machine's
   load then keeps *it* off a core, the handler waits for the GIL and looks throttled.
-* Three interleaved trials per setting; the median is compared, within 25% (the issue's bound).
+* A quota is a ceiling: load can only make a throttled run slower, never faster. So the best of
+  four interleaved trials per setting is compared with the ideal, within 25% (the issue's
+  bound); a quota that did not hold would show up as a run *faster* than its share allows.
 """
 
 from __future__ import annotations
@@ -111,7 +113,7 @@ def test_cpu_bound_work_takes_1769_over_memory_times_as_long_as_at_1769_mb(
         for env in envs.values():
             env.init()
             assert env.cpu_mode == "cgroup v1"
-        for _ in range(3):  # interleaved: a burst of load hits every setting alike
+        for _ in range(4):  # interleaved: a burst of load hits every setting alike
             for m, env in envs.items():
                 inv = env.invoke({"rounds": ROUNDS})
                 granted[m].append(vcpus(inv))
@@ -120,7 +122,7 @@ def test_cpu_bound_work_takes_1769_over_memory_times_as_long_as_at_1769_mb(
     finally:
         for env in envs.values():
             env.close()
-    slowdown = {m: 1 / statistics.median(granted[m]) for m in settings}
+    slowdown = {m: 1 / max(granted[m]) for m in settings}
     report = {m: f"{slowdown[m]:.2f}x one vCPU (ideal {VCPU_MB / m:.2f}x)" for m in settings}
     report["same-run wall 128 / wall 1769"] = (
         f"{statistics.median(walls[128]) / statistics.median(walls[1769]):.2f}x"
@@ -139,7 +141,7 @@ def test_init_gets_the_on_demand_boost_unless_asked_to_share(
     init_env = {"CPU_INIT_ROUNDS": str(ROUNDS)}
     granted: dict[str, list[float]] = {"boost": [], "share": []}
     throttled: dict[str, list[int]] = {"boost": [], "share": []}
-    for _ in range(3):
+    for _ in range(4):
         for init_cpu in ("boost", "share"):
             with env_at(128, env=init_env, init_cpu=init_cpu) as env:
                 init_ms, error = env.init()
@@ -148,7 +150,7 @@ def test_init_gets_the_on_demand_boost_unless_asked_to_share(
                 inv = env.invoke({})
                 assert inv.ok, inv.error
                 granted[init_cpu].append(inv.response["init_cpu_s"] / (init_ms / 1000))
-    boost, share = (1 / statistics.median(granted[k]) for k in ("boost", "share"))
+    boost, share = (1 / max(granted[k]) for k in ("boost", "share"))
     msg = f"INIT at 128 MB: boosted {boost:.2f}x one vCPU, shared {share:.2f}x; {throttled}"
     assert _within(share, VCPU_MB / 128), msg
     # Boosted, INIT is never throttled (its quota is the machine's cores); only the machine's
