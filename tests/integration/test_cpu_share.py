@@ -15,8 +15,9 @@ How calibration stays robust on a shared, loaded machine (2 cores, other work ru
   All of them: the runner's /tmp sampler takes the GIL every millisecond, and if the machine's
   load then keeps *it* off a core, the handler waits for the GIL and looks throttled.
 * A quota is a ceiling: load can only make a throttled run slower, never faster. So the best of
-  four interleaved trials per setting is compared with the ideal, within 25% (the issue's
-  bound); a quota that did not hold would show up as a run *faster* than its share allows.
+  at least four interleaved trials per setting is compared with the ideal, within 25% (the
+  issue's bound); on a busy machine more trials run (up to ten) until each setting had one with
+  a core to spare. A quota that did not hold shows up as a run *faster* than its share allows.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ REPO = Path(__file__).resolve().parents[2]
 TOLERANCE = 0.25
 ROUNDS = 60_000  # ~0.03-0.05 s of CPU here: 0.4-0.7 s at 128 MB
 NICE = -15
+THROTTLED = (512, 256, 128)
+MAX_TRIALS = 10
 
 
 def _require_cgroup() -> Path:
@@ -113,11 +116,15 @@ def test_cpu_bound_work_takes_1769_over_memory_times_as_long_as_at_1769_mb(
         for env in envs.values():
             env.init()
             assert env.cpu_mode == "cgroup v1"
-        for _ in range(4):  # interleaved: a burst of load hits every setting alike
+        for trial in range(MAX_TRIALS):  # interleaved: a burst of load hits every setting alike
             for m, env in envs.items():
                 inv = env.invoke({"rounds": ROUNDS})
                 granted[m].append(vcpus(inv))
                 walls[m].append(inv.duration_ms)
+            if trial >= 3 and all(
+                _within(1 / max(granted[m]), VCPU_MB / m) for m in THROTTLED
+            ):  # on a busy machine, more trials until each setting had one with a free core
+                break
         throttled = {m: env.cpu_share.stat()["nr_throttled"] for m, env in envs.items()}
     finally:
         for env in envs.values():
@@ -127,7 +134,8 @@ def test_cpu_bound_work_takes_1769_over_memory_times_as_long_as_at_1769_mb(
     report["same-run wall 128 / wall 1769"] = (
         f"{statistics.median(walls[128]) / statistics.median(walls[1769]):.2f}x"
     )
-    for m in (128, 256, 512):
+    report["trials"] = str(len(walls[128]))
+    for m in THROTTLED:
         assert _within(slowdown[m], VCPU_MB / m), report
     # 1,769 MB is one whole vCPU: one thread is never throttled (only the machine's load can
     # slow it, and here that load is what its wall time mostly measures).
