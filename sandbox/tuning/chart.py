@@ -59,13 +59,16 @@ def write_chart(
 ) -> bool:
     """Duration (left axis) and cost per 1M invocations (right axis) per measured setting.
 
-    Returns False (and writes nothing) when there is no point to plot.
+    Returns False (and writes nothing) when there is no point to plot or matplotlib (a dev
+    extra) is not installed.
     """
     points = sorted(points, key=lambda p: p.memory_mb)
     if not points:
         return False
-    import matplotlib
-
+    try:
+        import matplotlib
+    except ImportError:  # a harness extra: `pip install -e '.[dev]'`
+        return False
     matplotlib.use("Agg")  # no display; must precede pyplot
     import matplotlib.pyplot as plt
 

@@ -137,5 +137,7 @@ def run_tune(
             print(f"Recommended ({args.strategy}): {pick.memory_mb} MB")
     if busy and args.json:
         progress(busy)
+    if len(written) == 1:
+        progress("no chart: nothing to plot, or matplotlib missing (pip install -e '.[dev]')")
     progress("wrote " + ", ".join(str(p) for p in written))
     return 0 if chosen.get(args.strategy) is not None else 1
