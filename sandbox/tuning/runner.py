@@ -146,7 +146,10 @@ class SettingResult:
         return invocation_cost(self.memory_mb, cold["duration_ms"], arch=arch, init_ms=init)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready. Runs keep their figures and errors, not the handler's responses: those
+        may hold presigned URLs, which are credentials for as long as they live."""
         d = asdict(self)
+        d["runs"] = [{k: v for k, v in r.items() if k != "response"} for r in self.runs]
         d.update(
             status=self.status,
             fits=self.fits,
