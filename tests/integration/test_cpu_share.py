@@ -16,8 +16,10 @@ How calibration stays robust on a shared, loaded machine (2 cores, other work ru
   load then keeps *it* off a core, the handler waits for the GIL and looks throttled.
 * A quota is a ceiling: load can only make a throttled run slower, never faster. So the best of
   at least four interleaved trials per setting is compared with the ideal, within 25% (the
-  issue's bound); on a busy machine more trials run (up to ten) until each setting had one with
-  a core to spare. A quota that did not hold shows up as a run *faster* than its share allows.
+  issue's bound); on a busy machine more trials run (up to twelve) until each setting had one
+  with a core to spare. A quota that did not hold shows up as a run *faster* than its share
+  allows, and that always fails. Only when the machine is overloaded (load average over four
+  per core) and a setting never got its share does the test skip, saying so with the figures.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ TOLERANCE = 0.25
 ROUNDS = 60_000  # ~0.03-0.05 s of CPU here: 0.4-0.7 s at 128 MB
 NICE = -15
 THROTTLED = (512, 256, 128)
-MAX_TRIALS = 10
+MAX_TRIALS = 12
+OVERLOADED = 4  # load average per core above which a setting may never get its share
 
 
 def _require_cgroup() -> Path:
@@ -135,8 +138,17 @@ def test_cpu_bound_work_takes_1769_over_memory_times_as_long_as_at_1769_mb(
         f"{statistics.median(walls[128]) / statistics.median(walls[1769]):.2f}x"
     )
     report["trials"] = str(len(walls[128]))
+    # Faster than the share allows: the quota does not hold. Load cannot cause that.
     for m in THROTTLED:
-        assert _within(slowdown[m], VCPU_MB / m), report
+        assert slowdown[m] >= (1 - TOLERANCE) * VCPU_MB / m, report
+    slow = [m for m in THROTTLED if not _within(slowdown[m], VCPU_MB / m)]
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if slow and load > OVERLOADED * cores:
+        pytest.skip(
+            f"machine overloaded (load average {load:.0f} on {cores} cores): in "
+            f"{len(walls[128])} trials {slow} MB never got a core for their share; {report}"
+        )
+    assert not slow, report
     # 1,769 MB is one whole vCPU: one thread is never throttled (only the machine's load can
     # slow it, and here that load is what its wall time mostly measures).
     assert throttled[VCPU_MB] == 0 and throttled[128] > 0, (throttled, report)
