@@ -2,11 +2,16 @@
 
     python invoke.py --event s3 --bucket my-company-reports-bucket --prefix 2026/04/
     python invoke.py --event direct --payload event.json --repeat 3 --json
+    python invoke.py --event s3 --bucket b --prefix p/ --tune 128,256,512,1024,1769,3008
 
 Prints START / END / REPORT lines (Duration, Billed Duration with INIT on cold starts, Memory
 Size, the real peak RSS as Max Memory Used, Init Duration, /tmp peak) and the response.
 ``--json`` prints one JSON object instead. Exit codes: 0 ok, 1 the handler raised or timed
 out, 2 bad arguments or event (including an event Lambda would refuse as too large).
+
+The handler gets Lambda's CPU share, --memory / 1769 vCPU (``--cpu full``: the whole machine);
+the line before START says how it was applied. ``--tune`` runs the function at each memory
+setting and picks one by cost, speed or both (``sandbox.tuning``).
 
 The function talks to the running sandbox (``python -m sandbox up``) when one is recorded and
 answers, and otherwise runs with no S3 endpoint (said in one line); ``--target sandbox`` insists
@@ -37,7 +42,9 @@ from sandbox.runtime import (
     Invocation,
     PayloadTooLarge,
 )
+from sandbox.runtime._config import INIT_CPU_MODES
 from sandbox.runtime.context import new_request_id
+from sandbox.runtime.cpu import CPU_MODES
 from sandbox.runtime.logformat import (
     LEVELS,
     LOG_FORMAT_ENV,
@@ -48,6 +55,7 @@ from sandbox.runtime.logformat import (
     platform_start,
 )
 from sandbox.runtime.target import TargetError, aws_env
+from sandbox.tuning import cli as tuning_cli
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
 
@@ -66,13 +74,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--bucket", help="bucket the event asks for")
     p.add_argument("--prefix", help="prefix the event asks for")
     p.add_argument("--key", help="s3 event: the object key (default: first PDF under --prefix)")
-    p.add_argument("--memory", type=int, default=512, help="MB, 128-10240 (default 512)")
+    p.add_argument("--memory", type=int, help="MB, 128-10240 (default 512)")
     p.add_argument("--timeout", type=float, default=30, help="seconds, 1-900 (default 30)")
     p.add_argument("--tmp-size", type=int, default=512, help="MB of /tmp, 512-10240")
     p.add_argument(
         "--invocation-type", choices=("RequestResponse", "Event"), default="RequestResponse"
     )
-    p.add_argument("--repeat", type=int, default=1, help="invoke N times (1 cold, N-1 warm)")
+    p.add_argument(
+        "--repeat", type=int, help="invoke N times (1 cold, N-1 warm); with --tune: N warm"
+    )
     p.add_argument("--cold", action="store_true", help="a new execution environment each time")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument(
@@ -114,13 +124,34 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "the timeout is not enforced while debugging",
     )
     p.add_argument("--debug-port", type=int, default=DEFAULT_DEBUG_PORT, help="(default 5678)")
+    p.add_argument(
+        "--cpu",
+        choices=CPU_MODES,
+        default="lambda",
+        help="lambda: the handler gets --memory / 1769 vCPU, as on Lambda (default);\n"
+        "full: the whole machine, on purpose",
+    )
+    p.add_argument(
+        "--init-cpu",
+        choices=INIT_CPU_MODES,
+        default="boost",
+        help="boost: INIT runs unthrottled on the microVM's vCPUs, as measured on Lambda\n"
+        "(default); share: INIT throttled like an invocation",
+    )
+    tuning_cli.add_arguments(p)
     args = p.parse_args(argv)
     if args.debug and args.watch is not None:
         p.error("--debug and --watch cannot be used together; debug one invocation at a time")
-    if args.repeat < 1:
+    if args.repeat is not None and args.repeat < 1:
         p.error("--repeat must be at least 1")
     if args.event and args.payload:
         p.error("give --event or --payload, not both")
+    if args.tune is not None and (args.debug or args.watch is not None):
+        p.error("--tune runs every setting itself; it cannot be combined with --watch or --debug")
+    tuning_cli.check_args(p, args)
+    if args.tune is None:
+        args.memory = 512 if args.memory is None else args.memory
+        args.repeat = 1 if args.repeat is None else args.repeat
     return args
 
 
@@ -254,19 +285,25 @@ def run(args: argparse.Namespace) -> int:
     config = FunctionConfig(
         handler=args.handler,
         function_name=args.function_name,
-        memory_mb=args.memory,
+        memory_mb=args.memory if args.memory is not None else args.tune_settings[0],
         timeout=args.timeout,
         tmp_size_mb=args.tmp_size,
         region=region,
         env=env,
         task_root=str(Path(args.task_root).absolute()),
+        cpu=args.cpu,
+        init_cpu=args.init_cpu,
     )
+    if args.tune is not None:
+        return tuning_cli.run_tune(args, config, lambda: _build_event(args, sb, region))
     results: list[Invocation] = []
     # In --json mode the handler's prints go to stderr so stdout stays one JSON object.
     quiet = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     if args.debug:
         wait_for_debugger(args.debug_port)
     with Environment(config, timeouts=not args.debug) as lam:
+        cpu_mode, cpu_line = lam.cpu_mode, lam.cpu_line()
+        print(cpu_line, file=sys.stderr if args.json else sys.stdout, flush=True)
         event: Any = None
         for i in range(args.repeat):
             if i > 0 and args.cold:
@@ -297,6 +334,8 @@ def run(args: argparse.Namespace) -> int:
                     "invocations": [r.to_dict() for r in results],
                     "tmp_mode": tmp_mode,
                     "memory_method": memory_method,
+                    "cpu_mode": cpu_mode,
+                    "cpu": cpu_line,
                     "target": target,
                 },
                 indent=2,
@@ -310,7 +349,7 @@ def _run_checked(args: argparse.Namespace) -> int:
         return run(args)
     except PayloadTooLarge as e:
         print(f"error: {e.detail()}", file=sys.stderr)
-    except (BadInput, ConfigError, TargetError, DebuggerError) as e:
+    except (BadInput, ConfigError, TargetError, DebuggerError, tuning_cli.TuneError) as e:
         print(f"error: {e}", file=sys.stderr)
     return BAD_INPUT
 

@@ -12,33 +12,14 @@ matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from bench._cpu_share import chart_cpu_share
 from bench._results import MIB, Record, find
+from sandbox.tuning.chart import COLORS, FG, MUTED, STYLE
 
 __all__ = ["write_charts"]
 
-BG, FG, MUTED, GRID = "#0a0e17", "#e8eaf0", "#8892a8", "#1e2a4a"
-COLORS = ["#0066ff", "#00c853", "#ffab00", "#ff5252", "#b388ff"]
 QUEUE_ORDER = (1, 10, 100, 2000, 10000, 0)
-
-_STYLE: dict[str, Any] = {
-    "figure.facecolor": BG,
-    "axes.facecolor": BG,
-    "savefig.facecolor": BG,
-    "axes.edgecolor": GRID,
-    "axes.labelcolor": FG,
-    "axes.titlecolor": FG,
-    "text.color": FG,
-    "xtick.color": MUTED,
-    "ytick.color": MUTED,
-    "grid.color": GRID,
-    "axes.grid": True,
-    "legend.facecolor": BG,
-    "legend.edgecolor": GRID,
-    "font.family": "sans-serif",
-    "font.size": 10,
-    "svg.fonttype": "none",  # text stays text: smaller files, crisp, searchable
-    "svg.hashsalt": "lambda_local_runner",  # stable ids: regenerated files diff cleanly
-}
+_STYLE = STYLE  # one palette for bench and tune charts (sandbox.tuning.chart)
 
 
 def _queue_label(q: int) -> str:
@@ -175,6 +156,7 @@ def write_charts(
             ("memory_vs_n.svg", lambda p: chart_memory_vs_n(records, p, backend)),
             ("tmp_vs_n.svg", lambda p: chart_tmp_vs_n(records, p, backend, per_object)),
             ("baselines_10k.svg", lambda p: chart_baselines(records, p, backend, 10_000)),
+            ("cpu_share.svg", lambda p: chart_cpu_share(records, p, backend)),
         ):
             if ok(out / name):
                 written.append(name)

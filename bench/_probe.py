@@ -11,7 +11,9 @@ Lambda gives a cold execution environment, so the memory-vs-N points run here:
    the runtime with the handler imported and idle;
 3. the measured invocation(s).
 
-Prints one JSON object: the runtime's figures for the baseline and each measured invocation.
+Prints one JSON object: the runtime's figures for the baseline and each measured invocation,
+and the CPU mode. ``"cpu"`` in the spec: ``"lambda"`` (the default: memory / 1769 vCPU, INIT
+boosted) or ``"full"``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
         timeout=float(spec.get("timeout", 900)),
         tmp_size_mb=int(spec.get("tmp_size_mb", 1024)),
         env=dict(spec["env"]),
+        cpu=spec.get("cpu", "lambda"),
     )
     if handler == "lambda_function.handler":
         baseline_event: Any = s3_event(spec["event"]["bucket"], "manifests/baseline.jsonl")
@@ -47,6 +50,8 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
         runs = [env.invoke(spec["event"]) for _ in range(int(spec.get("invocations", 1)))]
         return {
             "init_ms": init_ms,
+            "cpu_mode": env.cpu_mode,
+            "vcpus": env.cpu_vcpus,
             "memory_method": env.memory_method,
             "tmp_mode": env.tmp_mode,
             "baseline": _figures(baseline),

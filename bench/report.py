@@ -17,14 +17,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench._pricing import (
+from bench._cpu_share import cpu_share_section
+from bench._results import MIB, Aim, Record, bytes_per_object, check_aims, find, load_records
+from sandbox.tuning.pricing import (
     ARCH_PRICES,
     HEADROOM,
     MEMORY_SETTINGS,
     invocation_cost,
     recommend_memory,
 )
-from bench._results import MIB, Aim, Record, bytes_per_object, check_aims, find, load_records
 
 __all__ = ["cost_rows", "main", "render"]
 
@@ -230,6 +231,9 @@ def _memory(records: list[Record], per_object: float | None) -> list[str]:
 
 
 def _cost(records: list[Record]) -> list[str]:
+    with_share = cpu_share_section(records)
+    if with_share:  # the runs with Lambda's CPU share; the section below is the old fallback
+        return with_share
     points = sorted(find(records, kind="memory", config="default"), key=lambda r: r["n"])
     if not points:
         return []
@@ -323,7 +327,8 @@ def render(records: list[Record], meta: dict[str, Any], charts: Sequence[str] = 
         _other(records),
     ]
     text = "\n".join(line for section in sections for line in section)
-    for name in ("baselines_10k.svg", "time_vs_queue.svg", "memory_vs_n.svg", "tmp_vs_n.svg"):
+    for name in ("baselines_10k.svg", "time_vs_queue.svg", "memory_vs_n.svg", "tmp_vs_n.svg",
+                 "cpu_share.svg"):  # fmt: skip
         if name not in charts:  # a chart without data: drop its image link
             text = "\n".join(ln for ln in text.splitlines() if f"({name})" not in ln)
     return text.rstrip() + "\n"

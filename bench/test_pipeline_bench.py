@@ -41,6 +41,7 @@ def test_queue_sweep(
     config = FunctionConfig(
         handler="bench._handlers.pipeline_handler",
         memory_mb=3008,
+        cpu="full",  # compared with the listing floor, which runs unthrottled
         timeout=900,
         tmp_size_mb=1024,
         env=function_env(bench_sandbox, QUEUE_MAXSIZE=queue_maxsize, CONSUMERS=consumers),

@@ -112,6 +112,7 @@ def _run(sb: Any, args: argparse.Namespace) -> None:
         )
     result = json.loads(done.stdout)
     (inv,) = result["invocations"]
+    print(result["cpu"])  # the CPU share it ran with (sandbox.runtime.cpu)
     print(f"START RequestId: {inv['request_id']} Version: $LATEST")
     print(f"END RequestId: {inv['request_id']}")
     print(inv["report"])

@@ -8,6 +8,10 @@ warm invocations as they do on Lambda); the caller waits until the deadline; at 
 cannot swallow it) in the worker. Pure-Python code stops within a few milliseconds; a thread
 blocked in C (``time.sleep``, a socket read, ``epoll``) only sees it when control returns to
 Python. Either way the worker is abandoned (a daemon thread) and its environment discarded.
+
+``on_start`` runs first on the new thread, before any job: the environment uses it to move the
+thread into its CPU cgroup (`sandbox.runtime.cpu`), so INIT and every invocation are throttled
+and the caller's thread is not. The constructor returns once it has run.
 """
 
 from __future__ import annotations
@@ -41,13 +45,21 @@ class Job:
 class Worker:
     """One long-lived thread that runs jobs, one at a time."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, on_start: Callable[[], None] | None = None) -> None:
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._on_start = on_start
+        self._started = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
+        self._started.wait()
         self.abandoned = False
 
     def _loop(self) -> None:
+        try:
+            if self._on_start is not None:
+                self._on_start()
+        finally:
+            self._started.set()
         try:
             while (job := self._jobs.get()) is not None:
                 try:
@@ -65,7 +77,13 @@ class Worker:
             raise RuntimeError("this worker was abandoned after a timeout; start a new one")
         job = Job(fn)
         self._jobs.put(job)
-        if not job.done.wait(timeout):
+        try:
+            finished = job.done.wait(timeout)
+        except BaseException:  # Ctrl-C in the caller: stop the handler too, then re-raise
+            self.abandoned = True
+            self._interrupt()
+            raise
+        if not finished:
             job.timed_out = True
             self.abandoned = True
             self._interrupt()

@@ -11,6 +11,11 @@ would: the next invoke is cold again, with an empty /tmp. `reset` does that on d
 The handler sees its own process-wide state (``os.environ``, ``sys.path``, the cwd, the temp
 dir, ``TZ``) only while it runs; ``sandbox.runtime._process`` sets and restores it. How the
 function is configured, and which settings Lambda accepts, is ``sandbox.runtime._config``.
+
+CPU: each execution environment (each `_start`) gets its own `CpuShare` (``sandbox.runtime.cpu``):
+the worker thread that runs INIT and the handler joins a cgroup limited to ``memory_mb / 1769``
+vCPU; INIT runs with the on-demand boost unless ``init_cpu="share"``. `cpu_mode` says what was
+applied; the cgroup is removed whenever the environment is discarded or closed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from sandbox.runtime._process import RUNTIME_DIR, ProcessState, lambda_environ
 from sandbox.runtime._sampler import PeakSampler
 from sandbox.runtime._worker import Worker
 from sandbox.runtime.context import LambdaContext, log_stream_name, new_request_id
+from sandbox.runtime.cpu import CpuShare, init_vcpus
 from sandbox.runtime.invocation import Invocation, Status
 from sandbox.runtime.limits import (
     SYNC_RESPONSE_LIMIT,
@@ -128,7 +134,17 @@ class Environment:
         cfg = self.config
         tmp = TmpDir(cfg.tmp_size_mb, mode=cfg.tmp_mode).__enter__()
         self._tmp = tmp
-        self._worker = Worker(f"lambda:{cfg.function_name}")
+        cpu: CpuShare | None = None
+        try:
+            cpu = CpuShare.create(cfg.memory_mb, cfg.cpu)
+            self._worker = Worker(f"lambda:{cfg.function_name}", on_start=cpu.join)
+        except BaseException:
+            if cpu is not None:
+                cpu.close()
+            tmp.__exit__(None, None, None)
+            self._tmp = None
+            raise
+        self._cpu = cpu
         self._sampler = PeakSampler(tmp.usage, interval=0.001)
         self._ledger = ModuleLedger(cfg.task_root)
         self.log_stream = log_stream_name(cfg.version)
@@ -141,6 +157,7 @@ class Environment:
         if self._tmp is None:
             return
         self._worker.stop()
+        self._cpu.close()
         self._sampler.close()
         self._ledger.release()
         self._tmp.__exit__(None, None, None)
@@ -184,6 +201,33 @@ class Environment:
         return self._require_open().mode or ""
 
     @property
+    def cpu_mode(self) -> str:
+        """How the handler's CPU is limited: "cgroup v1", "full (--cpu full)" or
+        "not limited: <reason>" (its figures then are not Lambda's)."""
+        self._require_open()
+        return self._cpu.mode
+
+    @property
+    def cpu_vcpus(self) -> float | None:
+        """The vCPUs an invocation gets (None when not limited)."""
+        self._require_open()
+        return self._cpu.vcpus
+
+    def cpu_line(self) -> str:
+        """The CPU mode as one line (``invoke.py`` prints it before START)."""
+        self._require_open()
+        boosted = self.config.init_cpu == "boost" and self._cpu.vcpus is not None
+        return self._cpu.describe(
+            self.config.memory_mb, init_vcpus(self.config.memory_mb) if boosted else None
+        )
+
+    @property
+    def cpu_share(self) -> CpuShare:
+        """This execution environment's CPU limit (its cgroup, `stat`), for tests and reports."""
+        self._require_open()
+        return self._cpu
+
+    @property
     def memory_method(self) -> str:
         return self._peak.method if self._peak else ""
 
@@ -211,10 +255,17 @@ class Environment:
         self._ledger.evict([module, *self.config.fresh_modules])
         self._ledger.own(module)
         spec = self.config.handler
-        t0 = time.perf_counter()
-        limit = INIT_TIMEOUT_S if self.timeouts else _NO_DEADLINE_S
-        job = self._worker.run(lambda: load_handler(spec), limit)
-        init_ms = (time.perf_counter() - t0) * 1000
+        boost = self.config.init_cpu == "boost" and self._cpu.vcpus is not None
+        if boost:
+            self._cpu.set_vcpus(init_vcpus(self.config.memory_mb))
+        try:
+            t0 = time.perf_counter()
+            limit = INIT_TIMEOUT_S if self.timeouts else _NO_DEADLINE_S
+            job = self._worker.run(lambda: load_handler(spec), limit)
+            init_ms = (time.perf_counter() - t0) * 1000
+        finally:
+            if boost and self._cpu.vcpus is not None:
+                self._cpu.set_vcpus(self._cpu.vcpus)
         self._ledger.note()
         if job.timed_out:
             return init_ms, timeout_error("", INIT_TIMEOUT_S)
@@ -330,6 +381,7 @@ class Environment:
             function_version=cfg.version,
             memory_method=peak.method,
             tmp_mode=self.tmp_mode,
+            cpu_mode=self._cpu.mode,
             traceback=tb_text,
         )
         # Lambda ends the environment after a timeout, a failed INIT or running out of memory.

@@ -40,6 +40,8 @@ class Invocation:
     memory_method: str = ""
     tmp_mode: str = ""
     traceback: str = ""
+    # How the handler's CPU was limited (sandbox.runtime.cpu); not part of the REPORT line.
+    cpu_mode: str = ""
 
     @property
     def cold(self) -> bool:

@@ -7,9 +7,15 @@ from typing import Any
 
 import pytest
 
-from bench._pricing import ARCH_PRICES, REQUEST_PRICE, billed_ms, invocation_cost, recommend_memory
 from bench._results import check_aims
 from bench.report import cost_rows, render
+from sandbox.tuning.pricing import (
+    ARCH_PRICES,
+    REQUEST_PRICE,
+    billed_ms,
+    invocation_cost,
+    recommend_memory,
+)
 
 MIB = 1024 * 1024
 

@@ -1,4 +1,7 @@
-"""Lambda prices and the memory recommendation (pure functions, no I/O).
+"""Lambda prices, memory settings and the memory recommendation (pure functions, no I/O).
+
+The one place for prices and setting names: ``invoke.py --tune`` (`sandbox.tuning`) and the
+benchmark report (``bench/report.py``) both read them from here.
 
 Prices: us-east-1, on-demand, as published by AWS (GB-second by architecture, requests).
 Lambda bills duration in 1 ms steps, and since August 2025 the INIT phase of on-demand
@@ -11,10 +14,13 @@ import math
 from collections.abc import Sequence
 
 __all__ = [
+    "ARCHES",
     "ARCH_PRICES",
+    "BENCH_SETTINGS",
     "HEADROOM",
     "MEMORY_SETTINGS",
     "REQUEST_PRICE",
+    "TUNE_SETTINGS",
     "billed_ms",
     "invocation_cost",
     "recommend_memory",
@@ -24,6 +30,10 @@ ARCH_PRICES = {"x86_64": 0.0000166667, "arm64": 0.0000133334}  # USD per GB-seco
 REQUEST_PRICE = 0.20 / 1_000_000  # USD per request
 # Settings in the cost table (Lambda accepts any whole MB from 128 to 10240).
 MEMORY_SETTINGS: tuple[int, ...] = (128, 256, 512, 1024, 1769, 2048, 3008, 4096, 10240)
+# What `invoke.py --tune` suggests, and what the benchmarks measure with the CPU share.
+TUNE_SETTINGS: tuple[int, ...] = (128, 256, 512, 1024, 1769, 3008)
+BENCH_SETTINGS: tuple[int, ...] = (128, 512, 1769, 3008)
+ARCHES: tuple[str, ...] = tuple(ARCH_PRICES)
 HEADROOM = 1.2  # recommend >= Max Memory Used x 1.2
 _MIB = 1024 * 1024
 
