@@ -70,6 +70,42 @@ class DockerBackend(Backend):
     def _image(self) -> str:
         return self.image or os.environ.get(IMAGE_ENV) or DEFAULT_IMAGE
 
+    def _ensure_image(self, client: Any, report: Reporter) -> str:
+        """The image to run, present in the engine: pulled, or built locally when offline.
+
+        An explicit image (argument or ``$SANDBOX_MINIO_IMAGE``) wins and is never replaced by
+        a local build. The pinned image is used when present or pullable; otherwise the local
+        ``FROM scratch`` image of this project's MinIO binary (tagged with its version).
+        """
+        from docker.errors import DockerException
+
+        from sandbox.backends._docker_image import build_local_image, local_tag
+        from sandbox.backends._minio_binary import MINIO_VERSION, ensure_minio
+
+        explicit = self.image or os.environ.get(IMAGE_ENV)
+        wanted = explicit or DEFAULT_IMAGE
+        for candidate in (wanted,) if explicit else (wanted, local_tag(MINIO_VERSION)):
+            try:
+                client.images.get(candidate)
+                return candidate
+            except DockerException:
+                pass
+        try:
+            report(f"pulling {wanted} (once)")
+            client.images.pull(wanted)
+            return wanted
+        except DockerException as e:
+            if explicit:
+                source = "the argument" if self.image else IMAGE_ENV
+                raise StartupError(
+                    f"docker: the image {wanted} (from {source}) is not in the engine and cannot "
+                    f"be pulled: {e}. Load or build it, or "
+                    f"unset {IMAGE_ENV} to use a locally built MinIO image"
+                ) from e
+            report(f"cannot pull {wanted} ({str(e)[:160]}); building a local image instead")
+        binary = ensure_minio(report)
+        return build_local_image(client, binary, MINIO_VERSION, report)
+
     def probe(self) -> Availability:
         try:
             client = _docker_client(timeout=3)
@@ -106,11 +142,7 @@ class DockerBackend(Backend):
                 container.start()
             else:
                 access, secret = _procs.random_credentials()
-                try:
-                    client.images.get(image)
-                except DockerException:
-                    report(f"pulling {image} (once)")
-                    client.images.pull(image)
+                image = self._ensure_image(client, report)
                 container = client.containers.run(
                     image,
                     command=["server", "/data", "--console-address", ":9001"],
@@ -157,7 +189,12 @@ class DockerBackend(Backend):
                 _remove(container)
             client.close()
             if isinstance(e, DockerException):
-                raise StartupError(f"docker: starting MinIO from {image} failed: {e}") from e
+                raise StartupError(
+                    f"docker: the engine at {_engine_host()} answered but could not run MinIO "
+                    f"from {image}: {e}. Check that the image runs here (`docker run --rm "
+                    f"{image} --version`), unset {IMAGE_ENV} to use the pinned or locally built "
+                    "image, or choose --backend minio"
+                ) from e
             raise
         client.close()
         return handle
@@ -198,6 +235,10 @@ class DockerBackend(Backend):
             container.stop(timeout=STOP_GRACE_SECONDS)  # the anonymous volume lives on
         else:
             _remove(container)
+
+
+def _engine_host() -> str:
+    return os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
 
 
 def _remove(container: Any) -> None:
