@@ -149,14 +149,20 @@ class SnowballWriter:
                 if await self._put_tar(number, data) and on_batch is not None:
                     on_batch(objects, size)
 
-        async with asyncio.TaskGroup() as tg:
-            tg.create_task(produce())
-            for _ in range(self.in_flight):
-                tg.create_task(upload())
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(produce())
+                for _ in range(self.in_flight):
+                    tg.create_task(upload())
+        except BaseExceptionGroup as group:
+            exc: BaseException = group
+            while isinstance(exc, BaseExceptionGroup):
+                exc = exc.exceptions[0]
+            raise exc from None  # keeps its own cause chain
 
     async def _put_tar(self, number: int, data: bytes) -> bool:
         """Send one tar. False when the server refused it (verification will redo it)."""
-        from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         key = f"{TAR_KEY_PREFIX}{uuid.uuid4().hex}-{number}.tar"
         try:
@@ -167,11 +173,6 @@ class SnowballWriter:
                 ContentType="application/x-tar",
                 Metadata=SNOWBALL_META,
             )
-        except EndpointConnectionError as e:
-            raise SeedConnectionError(
-                f"uploading tar batch {number} to s3://{self.bucket}/ at {self.endpoint_url} "
-                f"failed: {e}; is the S3 server running?"
-            ) from e
         except ClientError as e:
             code = e.response.get("Error", {}).get("Code", "")
             if storage_full(code, e):
@@ -183,7 +184,10 @@ class SnowballWriter:
             self.failed_batches += 1
             self.last_error = f"{code}: {e}"
             return False
-        except BotoCoreError as e:  # a dropped or reset connection mid-body, for one
+        except BotoCoreError as e:
+            # A dropped or reset connection: MinIO answers a full disk early and closes the
+            # connection while the body is still being sent. Verification redoes the batch; a
+            # server that is really gone fails the verification listing with a clear error.
             self.failed_batches += 1
             self.last_error = str(e)
             return False

@@ -222,10 +222,20 @@ async def _put_all(
     async def work() -> None:
         while (item := await queue.get()) is not None:
             key, body, content_type = item
-            try:
-                await s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
-            except (ClientError, BotoCoreError) as e:
-                raise _s3_error(f"uploading s3://{bucket}/{key}", conn, e) from e
+            for attempt in (1, 2):
+                try:
+                    await s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+                    break
+                except (ClientError, BotoCoreError) as e:
+                    # A server that runs out of disk mid-body may cut the request short
+                    # (IncompleteBody) before it says why; a second try gets the reason.
+                    code = (
+                        e.response.get("Error", {}).get("Code")
+                        if isinstance(e, ClientError)
+                        else None
+                    )
+                    if attempt == 2 or code not in ("IncompleteBody", "RequestTimeout"):
+                        raise _s3_error(f"uploading s3://{bucket}/{key}", conn, e) from e
             on_put(len(body))
 
     try:
