@@ -18,7 +18,7 @@ from typing import Any
 
 from sandbox.backends._base import Reporter, StartupError, quiet
 
-__all__ = ["LOCAL_REPOSITORY", "build_local_image", "libraries_of", "local_tag"]
+__all__ = ["LOCAL_REPOSITORY", "build_local_image", "check_minio", "libraries_of", "local_tag"]
 
 LOCAL_REPOSITORY = "lambda-local-runner/minio"
 _DOCKERFILE = b"""FROM scratch
@@ -55,6 +55,24 @@ def libraries_of(binary: Path) -> list[Path]:
     return [Path(m.group(1)) for m in _LDD_LINE.finditer(done.stdout)]
 
 
+def check_minio(binary: Path) -> str:
+    """``binary --version`` must say it is MinIO; return that line (what goes in the image)."""
+    try:
+        done = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=30
+        )
+        out = (done.stdout + done.stderr).strip()
+    except (OSError, subprocess.SubprocessError) as e:
+        out = str(e)
+    if "minio version" not in out.lower():
+        raise StartupError(
+            f"{binary} is not a MinIO server binary (`{binary.name} --version` said: "
+            f"{out[:200]!r}), so no image was built from it; point MINIO_BINARY at MinIO or "
+            "run `python -m sandbox ensure-minio`"
+        )
+    return out.splitlines()[0]
+
+
 def _context(binary: Path) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
@@ -86,6 +104,7 @@ def build_local_image(client: Any, binary: Path, version: str, report: Reporter 
     from docker.errors import APIError, BuildError
 
     tag = local_tag(version)
+    check_minio(binary)
     report(f"building the local image {tag} FROM scratch with {binary} (offline, seconds)")
     try:
         context = _context(binary)

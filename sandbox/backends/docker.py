@@ -156,7 +156,7 @@ class DockerBackend(Backend):
                     labels={LABEL: "1", LABEL_WORKDIR: str(workdir), **self.labels},
                     detach=True,
                 )
-            api = _host_port(container, "9000/tcp", timeout=10)
+            api = _host_port(container, "9000/tcp", timeout=10, image=image)
             endpoint = Endpoint(f"http://127.0.0.1:{api}", access, secret, region, self.name)
             report(f"started container {container.short_id} ({image}) on {endpoint.url}")
             handle = Handle(
@@ -171,7 +171,7 @@ class DockerBackend(Backend):
                 container.reload()
                 if container.status != "running":
                     log_path.write_bytes(container.logs())
-                    return f"container status {container.status}"
+                    raise StartupError(_cannot_run(container, image))
                 return readiness_problem(endpoint)
 
             try:
@@ -253,7 +253,17 @@ def _remove(container: Any) -> None:
         container.remove(v=True, force=True)
 
 
-def _host_port(container: Any, port: str, timeout: float) -> int:
+def _cannot_run(container: Any, image: str) -> str:
+    logs = container.logs().decode(errors="replace")[-2000:]
+    return (
+        f"docker: the engine at {_engine_host()} answered but the MinIO container from {image} "
+        f"stopped (status {container.status}); its logs:\n{logs}\nCheck that the image runs "
+        f"MinIO on this machine, unset {IMAGE_ENV} to use the pinned or locally built image, "
+        "or choose --backend minio"
+    )
+
+
+def _host_port(container: Any, port: str, timeout: float, image: str) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         container.reload()
@@ -261,11 +271,12 @@ def _host_port(container: Any, port: str, timeout: float) -> int:
         if bindings:
             return int(bindings[0]["HostPort"])
         if container.status not in ("created", "running"):
-            break
+            raise StartupError(_cannot_run(container, image))
         time.sleep(0.1)
     raise StartupError(
-        f"container {container.short_id} published no host port for {port} "
-        f"(status {container.status}); logs:\n{container.logs().decode(errors='replace')[-2000:]}"
+        f"container {container.short_id} from {image} published no host port for {port} within "
+        f"{timeout:.0f}s (status {container.status}); logs:\n"
+        f"{container.logs().decode(errors='replace')[-2000:]}"
     )
 
 
