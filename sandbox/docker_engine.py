@@ -293,9 +293,10 @@ def run(cmd: list[str], report: Reporter = quiet) -> int:
 
     An engine that already answers (``$DOCKER_HOST`` or the default socket) is used as is and
     never stopped. Otherwise, under ``CI=true`` or ``SANDBOX_PRIVATE_DOCKER=1``, a private
-    dockerd is started, the local MinIO image built in it, ``cmd`` run with ``DOCKER_HOST``
-    pointing at it, and everything torn down. Else ``cmd`` runs without one (docker tests skip
-    with the reason). Returns ``cmd``'s exit code, or 1 if the engine failed or left anything.
+    dockerd is started, ``cmd`` run with ``DOCKER_HOST`` pointing at it (the docker backend
+    cannot pull there and builds its local MinIO image, saying so), and everything torn down.
+    Else ``cmd`` runs without one (docker tests skip with the reason). Returns ``cmd``'s exit
+    code, or 1 if the engine failed or left anything.
     """
     from sandbox.backends.docker import DockerBackend
 
@@ -310,7 +311,6 @@ def run(cmd: list[str], report: Reporter = quiet) -> int:
     failed = False
     try:
         with private_engine(report, install=True) as engine:
-            _build_image(engine, report)
             env.update({"DOCKER_HOST": engine.host, ENGINE_ENV: engine.describe()})
             code = subprocess.run(cmd, env=env).returncode
         failed = bool(leftovers(engine))
@@ -320,19 +320,6 @@ def run(cmd: list[str], report: Reporter = quiet) -> int:
         code = subprocess.run(cmd, env=env).returncode
         failed = True
     return code or int(failed)
-
-
-def _build_image(engine: PrivateEngine, report: Reporter) -> None:
-    import docker
-
-    from sandbox.backends._docker_image import build_local_image
-    from sandbox.backends._minio_binary import MINIO_VERSION, ensure_minio
-
-    client = docker.DockerClient(base_url=engine.host, timeout=120)
-    try:
-        build_local_image(client, ensure_minio(report), MINIO_VERSION, report)
-    finally:
-        client.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -112,7 +112,9 @@ class DockerBackend(Backend):
         except BackendUnavailable as e:
             return Availability(False, str(e))
         client.close()
-        return Availability(True, f"Docker engine answers; image {self._image()}")
+        explicit = self.image or os.environ.get(IMAGE_ENV)
+        image = explicit or f"{DEFAULT_IMAGE}, or a local build when it cannot be pulled"
+        return Availability(True, f"Docker engine answers; image {image}")
 
     def start(
         self,
