@@ -53,9 +53,9 @@ __all__ = [
 Item = tuple[str, bytes, str]  # key, body, Content-Type
 
 SNOWBALL_META = {"snowball-auto-extract": "true"}  # the value is case-sensitive
-# Measured on MinIO (this repo's build, 2 shared cores, ~2.6 KB PDFs, 10k objects): 250 objects
-# a batch ran at ~1,200 obj/s, 1,000 at ~1,500 and 4,000 at ~1,500 with 4x the memory. 1,000
-# objects (or 32 MiB, whichever comes first) is the knee; see bench/test_seed_bench.py.
+# Measured on MinIO (this repo's build, 10,000 PDFs of 2.6 KB, 2 cores at load ~10, one run):
+# 250 objects a batch ran at 262 obj/s, 1,000 at 349-373 and 4,000 at 283 (and 4x the memory).
+# 1,000 objects, or 32 MiB whichever comes first, is the knee.
 BATCH_OBJECTS = 1000
 BATCH_BYTES = 32 * 1024 * 1024
 IN_FLIGHT = 2  # batches uploading while the next one is built
