@@ -102,7 +102,8 @@ class DockerBackend(Backend):
                     f"be pulled: {e}. Load or build it, or "
                     f"unset {IMAGE_ENV} to use a locally built MinIO image"
                 ) from e
-            report(f"cannot pull {wanted} ({str(e)[:160]}); building a local image instead")
+            why = str(getattr(e, "explanation", None) or e)
+            report(f"cannot pull {wanted} ({why[:300]}); building a local image instead")
         binary = ensure_minio(report)
         return build_local_image(client, binary, MINIO_VERSION, report)
 
