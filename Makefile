@@ -40,7 +40,9 @@ down: $(STAMP) ## Stop the sandbox and remove its data
 
 test: $(STAMP) graphviz ## Run unit and integration tests (starts the S3 servers it needs)
 	-$(PY) -m sandbox ensure-minio
-	$(PY) -m pytest
+	# Docker: an engine that answers is used as is; under CI=true (or SANDBOX_PRIVATE_DOCKER=1)
+	# as root a private dockerd is installed if needed, started, used and torn down.
+	$(PY) -m sandbox.docker_engine run -- $(PY) -m pytest
 
 test-fast: $(STAMP) ## Unit tests only (no servers)
 	$(PY) -m pytest tests/unit

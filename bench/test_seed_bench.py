@@ -10,6 +10,9 @@
   ``boto3.put_object`` loop making the same bodies; the concurrent entry records
   ``objects_per_second`` and ``ratio_vs_sequential`` from the same run. Both clients use the
   same botocore config (path-style, SigV4, checksums only when required).
+* ``upload-methods``: ``METHODS_COUNT`` (10,000) small PDFs three ways in one run on a MinIO
+  backend: MinIO snowball tars (:mod:`seed.snowball`, verified by listing), concurrent PUTs and a
+  sequential ``boto3`` loop; ``extra_info`` has each rate and the ratios against both PUTs.
 * ``memory``: peak RSS of ``python -m seed`` in a child process for a small and a large count
   (``--full``: 100,000), to show memory stays bounded: only the key lists grow.
 """
@@ -155,6 +158,67 @@ def test_upload_rate_concurrent_against_a_sequential_boto3_loop(
         sequential_objects_per_second=round(sequential, 1),
         ratio_vs_sequential=round(rate / sequential, 2),
         mean_kib=round(result.bytes_uploaded / UPLOAD_COUNT / 1024, 1),
+    )
+
+
+METHODS_COUNT = 10_000
+METHODS_SIZES = SizeRange(2_600, 2_600)  # the bench datasets' smallest PDFs
+
+
+@pytest.mark.benchmark(group="upload-methods")
+@pytest.mark.timeout(1200)  # 30,000 objects written and deleted on a shared 2-core machine
+def test_upload_rate_snowball_against_concurrent_and_sequential_put(
+    benchmark: Any, s3_sandbox: Any, s3_bucket: str
+) -> None:
+    from seed.method import is_minio
+
+    client = s3_sandbox.client()
+    server = client.list_buckets()["ResponseMetadata"]["HTTPHeaders"].get("server", "")
+    if not is_minio(server):
+        pytest.skip(f"snowball needs MinIO; this server says Server: {server!r}")
+    endpoint = s3_sandbox.endpoint
+    common: dict[str, Any] = {
+        "bucket": s3_bucket,
+        "count": METHODS_COUNT,
+        "noise": 0,
+        "sizes": METHODS_SIZES,
+    }
+
+    options = SeedOptions(prefix="seq/", **common)
+    factory = DocumentFactory(options.seed, options.sizes)
+    plain = boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint.url,
+        aws_access_key_id=endpoint.access_key,
+        aws_secret_access_key=endpoint.secret_key,
+        region_name=endpoint.region,
+        config=client_config(1),
+    )
+    t0 = time.perf_counter()
+    for spec in Plan(options).specs():
+        plain.put_object(
+            Bucket=s3_bucket, Key=spec.key, Body=factory.body(spec), ContentType="application/pdf"
+        )
+    sequential = METHODS_COUNT / (time.perf_counter() - t0)
+    put = seed_bucket(endpoint, prefix="put/", method="put", **common)
+    assert put.uploaded == METHODS_COUNT
+
+    def snowball() -> Any:
+        return seed_bucket(endpoint, prefix="snowball/", method="snowball", **common)
+
+    result = benchmark.pedantic(snowball, rounds=1, iterations=1)
+    assert (result.method, result.uploaded) == ("snowball", METHODS_COUNT)
+    rate, put_rate = result.objects_per_second, put.objects_per_second
+    benchmark.extra_info.update(
+        backend=endpoint.backend,
+        objects=METHODS_COUNT,
+        snowball_objects_per_second=round(rate, 1),
+        put_objects_per_second=round(put_rate, 1),
+        sequential_objects_per_second=round(sequential, 1),
+        snowball_vs_put=round(rate / put_rate, 2),
+        snowball_vs_sequential=round(rate / sequential, 2),
+        put_vs_sequential=round(put_rate / sequential, 2),
+        repaired=result.repaired,
     )
 
 

@@ -170,3 +170,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(f"ran    {name}: {detail}")
     for name, why in plan.left_out.items():
         terminalreporter.write_line(f"skipped {name}: {why}")
+    if "docker" in plan.started or "docker" in plan.left_out:
+        import os
+
+        # Set by `python -m sandbox.docker_engine run` (make test): which engine ran.
+        engine = os.environ.get("SANDBOX_DOCKER_ENGINE") or os.environ.get(
+            "DOCKER_HOST", "the default socket unix:///var/run/docker.sock"
+        )
+        terminalreporter.write_line(f"docker engine: {engine}")

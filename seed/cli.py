@@ -23,6 +23,7 @@ from seed.options import (
     DEFAULT_SEED,
     DEFAULT_SIZES,
     EXPECTED_KEY,
+    METHODS,
     SeedOptions,
     parse_size,
 )
@@ -90,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="delete keys under the prefix that this seed did not write",
     )
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default="auto",
+        help="put: concurrent PUTs; snowball: MinIO tar batches, extracted by the server and "
+        "verified by listing; auto (default): snowball when the server is MinIO, else put",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     return p
@@ -119,6 +127,7 @@ def main(
             concurrency=args.concurrency,
             expected_key=args.expected_key,
             prune=args.prune,
+            method=args.method,
         )
         connection = Connection.from_env(env, args.endpoint_url)
         result = seed_bucket(

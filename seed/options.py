@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_SEED",
     "DEFAULT_SIZES",
     "EXPECTED_KEY",
+    "METHODS",
     "SKIP_PREFIXES",
     "SeedOptions",
     "SizeRange",
@@ -32,6 +33,9 @@ DEFAULT_COUNT = 5000
 DEFAULT_SEED = 42
 DEFAULT_NOISE = 0.05
 DEFAULT_CONCURRENCY = 16
+# How objects are written: concurrent PUTs, MinIO snowball tars, or snowball when the server
+# says it is MinIO (its `Server` header), PUTs otherwise.
+METHODS = ("auto", "put", "snowball")
 EXPECTED_KEY = "seed/expected.json"
 # Where the function writes its manifests; it never lists them as input.
 SKIP_PREFIXES: tuple[str, ...] = ("manifests/",)
@@ -111,9 +115,14 @@ class SeedOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     expected_key: str = EXPECTED_KEY
     prune: bool = False
+    method: str = "auto"
 
     def __post_init__(self) -> None:
         validate_bucket_name(self.bucket)
+        if self.method not in METHODS:
+            raise SeedArgumentError(
+                f"--method must be one of {', '.join(METHODS)}; got {self.method!r}"
+            )
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
             raise SeedArgumentError(
                 f"--count must be a whole number >= 0 (PDFs the function should find); "

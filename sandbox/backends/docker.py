@@ -70,13 +70,52 @@ class DockerBackend(Backend):
     def _image(self) -> str:
         return self.image or os.environ.get(IMAGE_ENV) or DEFAULT_IMAGE
 
+    def _ensure_image(self, client: Any, report: Reporter) -> str:
+        """The image to run, present in the engine: pulled, or built locally when offline.
+
+        An explicit image (argument or ``$SANDBOX_MINIO_IMAGE``) wins and is never replaced by
+        a local build. The pinned image is used when present or pullable; otherwise the local
+        ``FROM scratch`` image of this project's MinIO binary (tagged with its version).
+        """
+        from docker.errors import DockerException
+
+        from sandbox.backends._docker_image import build_local_image, local_tag
+        from sandbox.backends._minio_binary import MINIO_VERSION, ensure_minio
+
+        explicit = self.image or os.environ.get(IMAGE_ENV)
+        wanted = explicit or DEFAULT_IMAGE
+        for candidate in (wanted,) if explicit else (wanted, local_tag(MINIO_VERSION)):
+            try:
+                client.images.get(candidate)
+                return candidate
+            except DockerException:
+                pass
+        try:
+            report(f"pulling {wanted} (once)")
+            client.images.pull(wanted)
+            return wanted
+        except DockerException as e:
+            if explicit:
+                source = "the argument" if self.image else IMAGE_ENV
+                raise StartupError(
+                    f"docker: the image {wanted} (from {source}) is not in the engine and cannot "
+                    f"be pulled: {e}. Load or build it, or "
+                    f"unset {IMAGE_ENV} to use a locally built MinIO image"
+                ) from e
+            why = str(getattr(e, "explanation", None) or e)
+            report(f"cannot pull {wanted} ({why[:300]}); building a local image instead")
+        binary = ensure_minio(report)
+        return build_local_image(client, binary, MINIO_VERSION, report)
+
     def probe(self) -> Availability:
         try:
             client = _docker_client(timeout=3)
         except BackendUnavailable as e:
             return Availability(False, str(e))
         client.close()
-        return Availability(True, f"Docker engine answers; image {self._image()}")
+        explicit = self.image or os.environ.get(IMAGE_ENV)
+        image = explicit or f"{DEFAULT_IMAGE}, or a local build when it cannot be pulled"
+        return Availability(True, f"Docker engine answers; image {image}")
 
     def start(
         self,
@@ -106,11 +145,7 @@ class DockerBackend(Backend):
                 container.start()
             else:
                 access, secret = _procs.random_credentials()
-                try:
-                    client.images.get(image)
-                except DockerException:
-                    report(f"pulling {image} (once)")
-                    client.images.pull(image)
+                image = self._ensure_image(client, report)
                 container = client.containers.run(
                     image,
                     command=["server", "/data", "--console-address", ":9001"],
@@ -124,7 +159,7 @@ class DockerBackend(Backend):
                     labels={LABEL: "1", LABEL_WORKDIR: str(workdir), **self.labels},
                     detach=True,
                 )
-            api = _host_port(container, "9000/tcp", timeout=10)
+            api = _host_port(container, "9000/tcp", timeout=10, image=image)
             endpoint = Endpoint(f"http://127.0.0.1:{api}", access, secret, region, self.name)
             report(f"started container {container.short_id} ({image}) on {endpoint.url}")
             handle = Handle(
@@ -139,7 +174,7 @@ class DockerBackend(Backend):
                 container.reload()
                 if container.status != "running":
                     log_path.write_bytes(container.logs())
-                    return f"container status {container.status}"
+                    raise StartupError(_cannot_run(container, image))
                 return readiness_problem(endpoint)
 
             try:
@@ -157,7 +192,12 @@ class DockerBackend(Backend):
                 _remove(container)
             client.close()
             if isinstance(e, DockerException):
-                raise StartupError(f"docker: starting MinIO from {image} failed: {e}") from e
+                raise StartupError(
+                    f"docker: the engine at {_engine_host()} answered but could not run MinIO "
+                    f"from {image}: {e}. Check that the image runs here (`docker run --rm "
+                    f"{image} --version`), unset {IMAGE_ENV} to use the pinned or locally built "
+                    "image, or choose --backend minio"
+                ) from e
             raise
         client.close()
         return handle
@@ -200,6 +240,10 @@ class DockerBackend(Backend):
             _remove(container)
 
 
+def _engine_host() -> str:
+    return os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+
+
 def _remove(container: Any) -> None:
     from docker.errors import DockerException, NotFound
 
@@ -212,7 +256,17 @@ def _remove(container: Any) -> None:
         container.remove(v=True, force=True)
 
 
-def _host_port(container: Any, port: str, timeout: float) -> int:
+def _cannot_run(container: Any, image: str) -> str:
+    logs = container.logs().decode(errors="replace")[-2000:]
+    return (
+        f"docker: the engine at {_engine_host()} answered but the MinIO container from {image} "
+        f"stopped (status {container.status}); its logs:\n{logs}\nCheck that the image runs "
+        f"MinIO on this machine, unset {IMAGE_ENV} to use the pinned or locally built image, "
+        "or choose --backend minio"
+    )
+
+
+def _host_port(container: Any, port: str, timeout: float, image: str) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         container.reload()
@@ -220,11 +274,12 @@ def _host_port(container: Any, port: str, timeout: float) -> int:
         if bindings:
             return int(bindings[0]["HostPort"])
         if container.status not in ("created", "running"):
-            break
+            raise StartupError(_cannot_run(container, image))
         time.sleep(0.1)
     raise StartupError(
-        f"container {container.short_id} published no host port for {port} "
-        f"(status {container.status}); logs:\n{container.logs().decode(errors='replace')[-2000:]}"
+        f"container {container.short_id} from {image} published no host port for {port} within "
+        f"{timeout:.0f}s (status {container.status}); logs:\n"
+        f"{container.logs().decode(errors='replace')[-2000:]}"
     )
 
 
