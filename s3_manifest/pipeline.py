@@ -1,7 +1,7 @@
 """Producer -> bounded asyncio.Queue -> consumer(s).
 
 The producer pages through ``list_objects_v2`` (1000 keys a page) and puts each PDF on the
-queue; ``put`` waits while the queue is full, so listing never runs ahead of presigning by
+queue (pages come from `s3_manifest.listing.pages`, the lean path or botocore's paginator); ``put`` waits while the queue is full, so listing never runs ahead of presigning by
 more than ``queue_maxsize`` entries (backpressure, bounded memory). Consumers presign a GET
 URL for each entry and append a line to the manifest spool.
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from s3_manifest import listing
 from s3_manifest.manifest import ManifestSpool
 from s3_manifest.requests import skip_reason
 
@@ -58,6 +59,7 @@ async def run_pipeline(
     consumers: int,
     page_size: int,
     manifest_prefix: str,
+    lister: str = "fast",
 ) -> PipelineStats:
     """List ``prefix``, presign every PDF, write the manifest lines. Returns the counts."""
     stats = PipelineStats()
@@ -66,8 +68,9 @@ async def run_pipeline(
         async with asyncio.TaskGroup() as tg:
             tg.create_task(
                 _produce(
-                    client, bucket, prefix, queue, stats, consumers, page_size, manifest_prefix
-                ),
+                    client, bucket, prefix, queue, stats, consumers, page_size, manifest_prefix,
+                    lister,
+                ),  # fmt: skip
                 name="producer",
             )
             for i in range(consumers):
@@ -98,23 +101,15 @@ async def _produce(
     consumers: int,
     page_size: int,
     manifest_prefix: str,
+    lister: str,
 ) -> None:
-    paginator = client.get_paginator("list_objects_v2")
-    pages = paginator.paginate(
-        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
-    )
-    async for page in pages:
+    async for page in listing.pages(client, bucket, prefix, page_size=page_size, lister=lister):
         stats.pages += 1
-        for obj in page.get("Contents", ()):
+        for key, size, etag, last_modified in page:
             stats.listed += 1
-            key = obj["Key"]
             if skip_reason(key, manifest_prefix):
                 continue
-            await queue.put(
-                Entry(
-                    key, obj.get("Size", 0), obj.get("ETag", "").strip('"'), obj.get("LastModified")
-                )
-            )
+            await queue.put(Entry(key, size, etag, last_modified))
             stats.matched += 1
             depth = queue.qsize()
             if depth > stats.peak_queue_depth:
