@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote_plus
-from xml.etree.ElementTree import Element, ParseError
 from xml.etree.ElementTree import XML as parse_xml
+from xml.etree.ElementTree import Element, ParseError
 
-__all__ = ["Listed", "ListPage", "ListXMLError", "parse_list_page", "parse_timestamp"]
+__all__ = ["ListPage", "ListXMLError", "Listed", "parse_list_page", "parse_timestamp"]
 
 #: (key, size, etag without quotes, last modified): one object as the pipeline needs it
 Listed = tuple[str, int, str, datetime | None]

@@ -30,8 +30,7 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 def canonical_query(params: Iterable[tuple[str, str]]) -> str:
     """``name=value&...`` sorted by name, values encoded as SigV4 requires (safe ``-_.~``)."""
     return "&".join(
-        f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}"
-        for name, value in sorted(params)
+        f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}" for name, value in sorted(params)
     )
 
 
@@ -67,9 +66,7 @@ class SigV4HeaderSigner:
                 f"host:{self.host}\nx-amz-content-sha256:{EMPTY_SHA256}\nx-amz-date:{timestamp}\n"
             )
             signed = "host;x-amz-content-sha256;x-amz-date"
-        canonical_request = (
-            f"GET\n{path}\n{query}\n{canonical_headers}\n{signed}\n{EMPTY_SHA256}"
-        )
+        canonical_request = f"GET\n{path}\n{query}\n{canonical_headers}\n{signed}\n{EMPTY_SHA256}"
         string_to_sign = (
             f"{ALGORITHM}\n{timestamp}\n{scope}\n"
             + hashlib.sha256(canonical_request.encode()).hexdigest()

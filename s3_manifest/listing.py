@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from botocore.awsrequest import AWSPreparedRequest
 from botocore.exceptions import PaginationError
 
-from s3_manifest._listxml import Listed, ListXMLError, parse_list_page
+from s3_manifest._listxml import Listed, ListPage, ListXMLError, parse_list_page
 from s3_manifest._sigv4 import UnsupportedPresign, _host_header
 from s3_manifest._sigv4_header import SigV4HeaderSigner, canonical_query
 from s3_manifest.presign import _bucket_fallback_reason, _config_fallback_reason
@@ -70,26 +70,26 @@ async def pages(
         async for page in _paginator_pages(client, bucket, prefix, start_after, page_size):
             yield page
         return
-    params = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": page_size}
+    params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": page_size}
     if start_after is not None:
         params["StartAfter"] = start_after
     lean = await _LeanRequest.make(client, bucket, prefix, start_after, page_size)
     token: str | None = None
     while True:
-        page = None
+        parsed = None
         if lean is not None:
-            page, why = await lean.fetch(token)
-            if page is None:
+            parsed, why = await lean.fetch(token)
+            if parsed is None:
                 logger.info("listing s3://%s/%s goes to botocore: %s", bucket, prefix, why)
                 lean = None
-        if page is None:
+        if parsed is None:
             call = params if token is None else {**params, "ContinuationToken": token}
             response = await client.list_objects_v2(**call)
             entries = [_entry(obj) for obj in response.get("Contents", ())]
             truncated = bool(response.get("IsTruncated"))
             next_token = response.get("NextContinuationToken")
         else:
-            entries, truncated, next_token = page.entries, page.is_truncated, page.next_token
+            entries, truncated, next_token = parsed.entries, parsed.is_truncated, parsed.next_token
         yield entries
         if not truncated or next_token is None:
             return
@@ -170,9 +170,10 @@ class _LeanRequest:
             raise UnsupportedPresign(f"botocore's listing URL is not plain SigV4: {url!r}")
         signer = SigV4HeaderSigner(_host_header(url), region=fields[-3], service=fields[-2])
         path = parts.path or "/"
-        return cls(client, http_session.send, f"{parts.scheme}://{parts.netloc}{path}", path, signer)
+        url_head = f"{parts.scheme}://{parts.netloc}{path}"
+        return cls(client, http_session.send, url_head, path, signer)
 
-    async def fetch(self, token: str | None) -> tuple[Any, str]:
+    async def fetch(self, token: str | None) -> tuple[ListPage | None, str]:
         """(the parsed page, "") or (None, why botocore should send this page instead)."""
         params = self._fixed if token is None else [*self._fixed, ("continuation-token", token)]
         query = canonical_query(params)

@@ -1,8 +1,9 @@
 """Producer -> bounded asyncio.Queue -> consumer(s).
 
-The producer pages through ``list_objects_v2`` (1000 keys a page) and puts each PDF on the
-queue (pages come from `s3_manifest.listing.pages`, the lean path or botocore's paginator); ``put`` waits while the queue is full, so listing never runs ahead of presigning by
-more than ``queue_maxsize`` entries (backpressure, bounded memory). Consumers presign a GET
+The producer pages through ``list_objects_v2`` (1000 keys a page, from
+`s3_manifest.listing.pages`) and puts each PDF on the queue; ``put`` waits while the queue is
+full, so listing never runs ahead of presigning by more than ``queue_maxsize`` entries
+(backpressure, bounded memory). Consumers presign a GET
 URL for each entry and append a line to the manifest spool.
 
 Both sides run in one `asyncio.TaskGroup`: if either fails, the others are cancelled and
@@ -68,9 +69,16 @@ async def run_pipeline(
         async with asyncio.TaskGroup() as tg:
             tg.create_task(
                 _produce(
-                    client, bucket, prefix, queue, stats, consumers, page_size, manifest_prefix,
+                    client,
+                    bucket,
+                    prefix,
+                    queue,
+                    stats,
+                    consumers,
+                    page_size,
+                    manifest_prefix,
                     lister,
-                ),  # fmt: skip
+                ),
                 name="producer",
             )
             for i in range(consumers):
