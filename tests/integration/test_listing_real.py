@@ -153,7 +153,8 @@ def test_multipart_etags_empty_prefixes_and_start_after_list_the_same_both_ways(
     _assert_same(fast, slow)
     big = next(e for p in fast for e in p if e[0] == "m/big.pdf")
     assert big[2].endswith("-2") and big[1] == len(part) + 4
-    assert [len(p) for p in fast] == [2, 2, 2]
+    # MinIO may end with an empty page after a truncated full one; both ways get it.
+    assert [len(p) for p in fast if p] == [2, 2, 2]
 
     fast, slow = _list_both(s3_sandbox, s3_bucket, "m/", start_after="m/2.pdf")
     _assert_same(fast, slow)
