@@ -40,6 +40,9 @@ class Invocation:
     memory_method: str = ""
     tmp_mode: str = ""
     traceback: str = ""
+    # Process CPU seconds (user + system, every thread) while the handler ran: what Lambda's
+    # CPU share makes scarce. Not billed by Lambda; reported by the harness.
+    cpu_s: float = 0.0
 
     @property
     def cold(self) -> bool:
