@@ -2,9 +2,9 @@
 
 * ``handler-e2e``: warm invocations in one `Environment` in this process, ``PRESIGNER=fast``
   against ``PRESIGNER=botocore``, and ``LISTER=botocore`` (the paginator) against the lean
-  listing, at 1,000 and 10,000 objects (100,000 with ``--full``), wall and CPU seconds (the function's defaults
-  otherwise: ``QUEUE_MAXSIZE=2000``, ``CONSUMERS=1``). Compared with the listing floor and the
-  naive version by the report.
+  listing, at 1,000 and 10,000 objects (100,000 with ``--full``), wall and CPU seconds
+  (the function's defaults otherwise: ``QUEUE_MAXSIZE=2000``, ``CONSUMERS=1``). Compared with
+  the listing floor and the naive version by the report.
 * ``handler-memory``: one fresh process per point (`bench._probe`), INIT done, a no-op
   invocation for the baseline, then one measured invocation, at 1k / 10k / 100k objects:
 
