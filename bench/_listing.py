@@ -103,15 +103,16 @@ async def obstore_list(sandbox: Any, bucket: str, prefix: str) -> tuple[int, int
     from obstore.store import S3Store
 
     e = sandbox.endpoint
+    token = {"session_token": e.session_token} if e.session_token else {}
     store = S3Store(
         bucket,
         endpoint=e.url,
         access_key_id=e.access_key,
         secret_access_key=e.secret_key,
-        session_token=e.session_token,
         region=e.region,
         virtual_hosted_style_request=False,
         client_options={"allow_http": True},
+        **token,
     )
     keys = n_pages = 0
     async for chunk in obstore.list(store, prefix=prefix, chunk_size=1000):

@@ -16,7 +16,13 @@ from botocore.utils import parse_timestamp as botocore_parse_timestamp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from s3_manifest._listxml import ListXMLError, parse_list_page, parse_timestamp
+from s3_manifest._listxml import (
+    ListXMLError,
+    _plain_page,
+    _tree_page,
+    parse_list_page,
+    parse_timestamp,
+)
 from s3_manifest._sigv4_header import SigV4HeaderSigner, canonical_query
 from s3_manifest.settings import ConfigError, Settings
 
@@ -63,6 +69,46 @@ def test_an_empty_prefix_is_one_empty_page() -> None:
         _body("", extra="<KeyCount>0</KeyCount><IsTruncated>false</IsTruncated>")
     )
     assert (page.entries, page.is_truncated, page.key_count) == ([], False, 0)
+
+
+def _both_readers(body: bytes) -> tuple[object, object]:
+    return _plain_page(body.decode()), _tree_page(body)
+
+
+def test_the_plain_reader_and_the_tree_reader_give_the_same_page() -> None:
+    body = _body(
+        "".join(
+            _item(f"p/k%20{i}+x%E2%82%AC", size=i, when=f"2026-01-0{i % 9 + 1}T00:00:00Z")
+            for i in range(50)
+        ),
+        extra="<KeyCount>50</KeyCount><IsTruncated>true</IsTruncated>"
+        "<NextContinuationToken>t==</NextContinuationToken><EncodingType>url</EncodingType>",
+    )
+    plain, tree = _both_readers(body)
+    assert plain is not None and plain == tree
+    assert plain.entries[3][0] == "p/k 3 x€"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _body(_item("p/a&amp;b"), ns=""),  # an entity the plain reader leaves to the parser
+        _body(_item("p/<![CDATA[x]]>")),
+        _body(_item("p/a\r\nb")),  # XML normalises line ends: botocore gets "p/a\nb"
+        _body("<Contents><Key>p/a</Key><Size>1</Size></Contents>"),  # no ETag, no LastModified
+        _body(_item("p/a"), ns="urn:other"),
+        b'<s3:ListBucketResult xmlns:s3="http://s3.amazonaws.com/doc/2006-03-01/">'
+        b"<s3:Contents><s3:Key>p/a</s3:Key><s3:Size>3</s3:Size></s3:Contents>"
+        b"</s3:ListBucketResult>",
+    ],
+    ids=["entity", "cdata", "carriage return", "missing fields", "other namespace", "prefixed"],
+)
+def test_unusual_bodies_go_to_the_tree_reader(body: bytes) -> None:
+    plain, _ = _both_readers(body)
+    assert plain is None
+    page = parse_list_page(body)
+    assert len(page.entries) == 1 and page.entries[0][0].startswith("p/")
+    assert page.entries[0][0] in {"p/a&b", "p/x", "p/a\nb", "p/a"}
 
 
 @pytest.mark.parametrize(
