@@ -20,6 +20,9 @@ How the fast path stays exact (same rule as the presigner: never a different ans
   AccessDenied, SlowDown, a redirect), a connection error or a body the parser does not read
   sends that page, and every later page of the listing, to botocore's ``list_objects_v2``:
   botocore retries with its own policy and raises its own error. The reason is logged once.
+* One request ahead: the next page is requested (its continuation token is known) before this
+  page is handed to the caller, so the server's time overlaps the caller's work on this page.
+  A caller that stops early cancels it.
 * Query, pages and stopping rule are the paginator's: ``encoding-type=url`` (decoded as
   botocore decodes it), ``max-keys`` = the page size, ``start-after`` on every request,
   the continuation token until ``IsTruncated`` is false or no token comes back, and an error
@@ -28,6 +31,8 @@ How the fast path stays exact (same rule as the presigner: never a different ans
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -75,27 +80,46 @@ async def pages(
         params["StartAfter"] = start_after
     lean = await _LeanRequest.make(client, bucket, prefix, start_after, page_size)
     token: str | None = None
-    while True:
-        parsed = None
-        if lean is not None:
-            parsed, why = await lean.fetch(token)
+    # The next page's lean request, sent before this page is handed over: the server works on
+    # it while the caller works on this one (the request needs only the continuation token).
+    ahead: asyncio.Task[tuple[ListPage | None, str]] | None = None
+    try:
+        while True:
+            parsed = None
+            if lean is not None:
+                if ahead is not None:
+                    parsed, why = await ahead
+                    ahead = None
+                else:
+                    parsed, why = await lean.fetch(token)
+                if parsed is None:
+                    logger.info("listing s3://%s/%s goes to botocore: %s", bucket, prefix, why)
+                    lean = None
             if parsed is None:
-                logger.info("listing s3://%s/%s goes to botocore: %s", bucket, prefix, why)
-                lean = None
-        if parsed is None:
-            call = params if token is None else {**params, "ContinuationToken": token}
-            response = await client.list_objects_v2(**call)
-            entries = [_entry(obj) for obj in response.get("Contents", ())]
-            truncated = bool(response.get("IsTruncated"))
-            next_token = response.get("NextContinuationToken")
-        else:
-            entries, truncated, next_token = parsed.entries, parsed.is_truncated, parsed.next_token
-        yield entries
-        if not truncated or next_token is None:
-            return
-        if next_token == token:
-            raise PaginationError(message=f"The same next token was received twice: {token}")
-        token = next_token
+                call = params if token is None else {**params, "ContinuationToken": token}
+                response = await client.list_objects_v2(**call)
+                entries = [_entry(obj) for obj in response.get("Contents", ())]
+                truncated = bool(response.get("IsTruncated"))
+                next_token = response.get("NextContinuationToken")
+            else:
+                entries, truncated, next_token = (
+                    parsed.entries, parsed.is_truncated, parsed.next_token
+                )  # fmt: skip
+            done = not truncated or next_token is None
+            repeated = next_token == token
+            if lean is not None and not done and not repeated:
+                ahead = asyncio.ensure_future(lean.fetch(next_token))
+            yield entries
+            if done:
+                return
+            if repeated:
+                raise PaginationError(message=f"The same next token was received twice: {token}")
+            token = next_token
+    finally:
+        if ahead is not None:  # the caller stopped early or failed: drop the request in flight
+            ahead.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ahead
 
 
 async def _paginator_pages(

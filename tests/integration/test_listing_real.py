@@ -218,3 +218,22 @@ def test_errors_go_to_botocore_which_raises_its_own(
 
     fallbacks = [r.getMessage() for r in caplog.records if r.name == LOGGER]
     assert len(fallbacks) == 2 and all("goes to botocore: HTTP 4" in m for m in fallbacks)
+
+
+def test_a_caller_that_stops_early_leaves_no_request_in_flight(
+    s3_sandbox: Any, s3_bucket: str
+) -> None:
+    client = s3_sandbox.client()
+    for i in range(5):
+        client.put_object(Bucket=s3_bucket, Key=f"e/{i}", Body=b"x")
+
+    async def first_page(c: Any) -> tuple[list[Listed], set[asyncio.Task[Any]]]:
+        listing = pages(c, s3_bucket, "e/", page_size=2)
+        page = await anext(listing)  # the second page's request is in flight now
+        await listing.aclose()
+        others = {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+        return page, {t for t in others if not t.done()}
+
+    page, pending = _run(first_page, s3_sandbox)
+    assert [e[0] for e in page] == ["e/0", "e/1"]
+    assert not pending
