@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,7 +62,7 @@ async def pages(
     start_after: str | None = None,
     page_size: int = MAX_PAGE_SIZE,
     lister: str = "fast",
-) -> AsyncIterator[list[Listed]]:
+) -> AsyncGenerator[list[Listed], None]:
     """Every page of ``bucket/prefix`` (keys after ``start_after`` only, when given), in order.
 
     One list per response (possibly empty: an empty prefix still yields one page), each entry
@@ -71,6 +71,8 @@ async def pages(
     """
     if lister not in LISTERS:
         raise ValueError(f"lister {lister!r} is not one of {LISTERS}; use 'fast' or 'botocore'")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
     if lister == "botocore":
         async for page in _paginator_pages(client, bucket, prefix, start_after, page_size):
             yield page
@@ -124,7 +126,7 @@ async def pages(
 
 async def _paginator_pages(
     client: Any, bucket: str, prefix: str, start_after: str | None, page_size: int
-) -> AsyncIterator[list[Listed]]:
+) -> AsyncGenerator[list[Listed], None]:
     params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
     if start_after is not None:
         params["StartAfter"] = start_after

@@ -13,6 +13,7 @@ awaited before the error propagates, so no task outlives the run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -111,17 +112,20 @@ async def _produce(
     manifest_prefix: str,
     lister: str,
 ) -> None:
-    async for page in listing.pages(client, bucket, prefix, page_size=page_size, lister=lister):
-        stats.pages += 1
-        for key, size, etag, last_modified in page:
-            stats.listed += 1
-            if skip_reason(key, manifest_prefix):
-                continue
-            await queue.put(Entry(key, size, etag, last_modified))
-            stats.matched += 1
-            depth = queue.qsize()
-            if depth > stats.peak_queue_depth:
-                stats.peak_queue_depth = depth
+    # aclosing: if this task is cancelled, the listing's request in flight is cancelled too.
+    pages = listing.pages(client, bucket, prefix, page_size=page_size, lister=lister)
+    async with contextlib.aclosing(pages):
+        async for page in pages:
+            stats.pages += 1
+            for key, size, etag, last_modified in page:
+                stats.listed += 1
+                if skip_reason(key, manifest_prefix):
+                    continue
+                await queue.put(Entry(key, size, etag, last_modified))
+                stats.matched += 1
+                depth = queue.qsize()
+                if depth > stats.peak_queue_depth:
+                    stats.peak_queue_depth = depth
     for _ in range(consumers):
         await queue.put(_DONE)
 

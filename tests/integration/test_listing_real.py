@@ -237,3 +237,30 @@ def test_a_caller_that_stops_early_leaves_no_request_in_flight(
     page, pending = _run(first_page, s3_sandbox)
     assert [e[0] for e in page] == ["e/0", "e/1"]
     assert not pending
+
+
+class _FailingPresigner:
+    async def presign_get(self, bucket: str, key: str, expires_in: int) -> str:
+        raise RuntimeError("presign failed")
+
+
+def test_a_failed_run_leaves_no_listing_request_behind(
+    s3_sandbox: Any, s3_bucket: str, tmp_path: Path
+) -> None:
+    client = s3_sandbox.client()
+    for i in range(6):
+        client.put_object(Bucket=s3_bucket, Key=f"f/{i}.pdf", Body=b"x")
+    settings = Settings(
+        endpoint_url=s3_sandbox.endpoint.url,
+        region=s3_sandbox.endpoint.region,
+        page_size=2,
+        queue_maxsize=1,  # the producer is cancelled while it waits to put
+    )
+
+    async def failing_run(c: Any) -> set[asyncio.Task[Any]]:
+        with ManifestSpool("failed", str(tmp_path)) as out, pytest.raises(RuntimeError):
+            await spool_manifest(c, _FailingPresigner(), s3_bucket, "f/", settings, out)
+        others = {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+        return {t for t in others if not t.done()}
+
+    assert not _run(failing_run, s3_sandbox)
