@@ -3,6 +3,10 @@
 * ``listing floor``: what no implementation can beat: open a client from a session kept across
   rounds (as the warm handler does: it caches its session, not its client) and page through
   ``list_objects_v2``, nothing else.
+* ``server floor``: the same ListObjectsV2 pages fetched raw over HTTP keep-alive, not parsed
+  (`bench._listing.server_floor`): what the server itself delivers. The lean listing aims at
+  <= 1.3x of it, handler included.
+* ``obstore``: obstore's list (Rust object_store), list only: a compiled client's pace.
 * ``naive``: the obvious synchronous version: boto3, list everything into a list, presign each
   key with botocore, then write the manifest to a temp file and upload it.
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +28,7 @@ from aiobotocore.session import get_session
 
 from bench._common import COUNTS, DEFAULT_COUNTS, rounds_for, s3_config
 from bench._datasets import Dataset
+from bench._listing import obstore_list, server_floor
 
 
 async def _list_all(session: Any, sandbox: Any, ds: Dataset) -> tuple[int, int]:
@@ -61,6 +67,42 @@ def test_listing_floor(
         kind="floor",
         n=count,
         pages=pages,
+        keys_per_s=round(count / benchmark.stats.stats.median),
+    )
+
+
+@pytest.mark.benchmark(group="listing-baselines")
+@pytest.mark.parametrize("method", ["server-floor", "obstore"])
+@pytest.mark.parametrize("count", [*DEFAULT_COUNTS, 100_000])
+def test_listing_baselines(
+    benchmark: Any, bench_sandbox: Any, dataset: Callable[[int], Dataset], count: int, method: str
+) -> None:
+    ds = dataset(count)
+    session = get_session()
+    cpu: list[float] = []
+
+    def run() -> tuple[int, int]:
+        c0 = time.process_time()
+        if method == "obstore":
+            result = asyncio.run(obstore_list(bench_sandbox, ds.bucket, ds.prefix))
+        else:
+            result = asyncio.run(
+                server_floor(session, bench_sandbox, ds.bucket, ds.prefix, "aiohttp")
+            )
+        cpu.append(time.process_time() - c0)
+        return result
+
+    warmup = 1 if count <= 10_000 else 0
+    keys, pages = benchmark.pedantic(
+        run, rounds=rounds_for(count) if count <= 10_000 else 2, warmup_rounds=warmup
+    )
+    assert keys == count
+    timed = sorted(cpu[warmup:])
+    benchmark.extra_info.update(
+        kind=method,
+        n=count,
+        pages=pages,
+        cpu_s_median=round(timed[len(timed) // 2], 4),
         keys_per_s=round(count / benchmark.stats.stats.median),
     )
 

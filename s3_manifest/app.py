@@ -106,6 +106,7 @@ async def spool_manifest(
         consumers=settings.consumers,
         page_size=settings.page_size,
         manifest_prefix=settings.manifest_prefix,
+        lister=settings.lister,
     )
 
 

@@ -1,8 +1,9 @@
 """Producer -> bounded asyncio.Queue -> consumer(s).
 
-The producer pages through ``list_objects_v2`` (1000 keys a page) and puts each PDF on the
-queue; ``put`` waits while the queue is full, so listing never runs ahead of presigning by
-more than ``queue_maxsize`` entries (backpressure, bounded memory). Consumers presign a GET
+The producer pages through ``list_objects_v2`` (1000 keys a page, from
+`s3_manifest.listing.pages`) and puts each PDF on the queue; ``put`` waits while the queue is
+full, so listing never runs ahead of presigning by more than ``queue_maxsize`` entries
+(backpressure, bounded memory). Consumers presign a GET
 URL for each entry and append a line to the manifest spool.
 
 Both sides run in one `asyncio.TaskGroup`: if either fails, the others are cancelled and
@@ -12,10 +13,12 @@ awaited before the error propagates, so no task outlives the run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from s3_manifest import listing
 from s3_manifest.manifest import ManifestSpool
 from s3_manifest.requests import skip_reason
 
@@ -58,6 +61,7 @@ async def run_pipeline(
     consumers: int,
     page_size: int,
     manifest_prefix: str,
+    lister: str = "fast",
 ) -> PipelineStats:
     """List ``prefix``, presign every PDF, write the manifest lines. Returns the counts."""
     stats = PipelineStats()
@@ -66,7 +70,15 @@ async def run_pipeline(
         async with asyncio.TaskGroup() as tg:
             tg.create_task(
                 _produce(
-                    client, bucket, prefix, queue, stats, consumers, page_size, manifest_prefix
+                    client,
+                    bucket,
+                    prefix,
+                    queue,
+                    stats,
+                    consumers,
+                    page_size,
+                    manifest_prefix,
+                    lister,
                 ),
                 name="producer",
             )
@@ -98,27 +110,22 @@ async def _produce(
     consumers: int,
     page_size: int,
     manifest_prefix: str,
+    lister: str,
 ) -> None:
-    paginator = client.get_paginator("list_objects_v2")
-    pages = paginator.paginate(
-        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
-    )
-    async for page in pages:
-        stats.pages += 1
-        for obj in page.get("Contents", ()):
-            stats.listed += 1
-            key = obj["Key"]
-            if skip_reason(key, manifest_prefix):
-                continue
-            await queue.put(
-                Entry(
-                    key, obj.get("Size", 0), obj.get("ETag", "").strip('"'), obj.get("LastModified")
-                )
-            )
-            stats.matched += 1
-            depth = queue.qsize()
-            if depth > stats.peak_queue_depth:
-                stats.peak_queue_depth = depth
+    # aclosing: if this task is cancelled, the listing's request in flight is cancelled too.
+    pages = listing.pages(client, bucket, prefix, page_size=page_size, lister=lister)
+    async with contextlib.aclosing(pages):
+        async for page in pages:
+            stats.pages += 1
+            for key, size, etag, last_modified in page:
+                stats.listed += 1
+                if skip_reason(key, manifest_prefix):
+                    continue
+                await queue.put(Entry(key, size, etag, last_modified))
+                stats.matched += 1
+                depth = queue.qsize()
+                if depth > stats.peak_queue_depth:
+                    stats.peak_queue_depth = depth
     for _ in range(consumers):
         await queue.put(_DONE)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 __all__ = [
     "DEFAULT_BUCKET",
     "DEFAULT_PREFIX",
+    "LISTERS",
     "MAX_PAGE_SIZE",
     "ConfigError",
     "Settings",
@@ -30,6 +31,7 @@ MAX_URL_EXPIRES = 7 * 24 * 3600
 MAX_PAGE_SIZE = 1000
 MANIFEST_PREFIX = "manifests/"
 PRESIGNERS = ("fast", "botocore")
+LISTERS = ("fast", "botocore")  # LISTER: s3_manifest.listing's lean path, or the paginator
 
 
 class ConfigError(ValueError):
@@ -48,6 +50,7 @@ class Settings:
     page_size: int = MAX_PAGE_SIZE
     manifest_prefix: str = MANIFEST_PREFIX
     presigner: str = "fast"
+    lister: str = "fast"
     region: str = "us-east-1"
     endpoint_url: str | None = None
 
@@ -58,6 +61,9 @@ class Settings:
         presigner = env.get("PRESIGNER", "fast")
         if presigner not in PRESIGNERS:
             raise ConfigError(f"PRESIGNER must be one of {PRESIGNERS}, got {presigner!r}")
+        lister = env.get("LISTER", "fast")
+        if lister not in LISTERS:
+            raise ConfigError(f"LISTER must be one of {LISTERS}, got {lister!r}")
         return cls(
             bucket=env.get("BUCKET_NAME") or DEFAULT_BUCKET,
             prefix=env.get("PREFIX", DEFAULT_PREFIX),
@@ -66,6 +72,7 @@ class Settings:
             url_expires=_int(env, "URL_EXPIRES", DEFAULT_URL_EXPIRES, low=1, high=MAX_URL_EXPIRES),
             page_size=_int(env, "PAGE_SIZE", MAX_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE),
             presigner=presigner,
+            lister=lister,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             # The same variables botocore honours, read here because an endpoint also means
             # path-style addressing (MinIO, SeaweedFS and friends have no bucket DNS).

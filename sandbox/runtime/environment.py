@@ -304,6 +304,7 @@ class Environment:
         out = b""
         status: Status = "ok"
         duration_ms = 0.0
+        cpu_s = 0.0
         tb_text = ""
         with self._scope(_trace_id()), self._logs.scope(rid):
             peak.reset()
@@ -337,9 +338,10 @@ class Environment:
                         except (TypeError, ValueError) as e:
                             raise _MarshalError(f"Unable to marshal response: {e}") from None
 
-                    t0 = time.perf_counter()
+                    t0, cpu0 = time.perf_counter(), time.process_time()
                     job = self._worker.run(call, cfg.timeout if self.timeouts else _NO_DEADLINE_S)
                     duration_ms = (time.perf_counter() - t0) * 1000
+                    cpu_s = time.process_time() - cpu0
                     self._ledger.note()
                     if job.timed_out:
                         status, error = "timeout", timeout_error(rid, cfg.timeout)
@@ -383,6 +385,7 @@ class Environment:
             tmp_mode=self.tmp_mode,
             cpu_mode=self._cpu.mode,
             traceback=tb_text,
+            cpu_s=cpu_s,
         )
         # Lambda ends the environment after a timeout, a failed INIT or running out of memory.
         if status == "timeout" or self._handler is None or inv.would_be_killed:

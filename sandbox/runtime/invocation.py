@@ -42,6 +42,9 @@ class Invocation:
     traceback: str = ""
     # How the handler's CPU was limited (sandbox.runtime.cpu); not part of the REPORT line.
     cpu_mode: str = ""
+    # Process CPU seconds (user + system, every thread) while the handler ran: what Lambda's
+    # CPU share makes scarce. Not billed by Lambda; reported by the harness.
+    cpu_s: float = 0.0
 
     @property
     def cold(self) -> bool:

@@ -83,6 +83,7 @@ def run(
                     consumers=consumers,
                     page_size=10,
                     manifest_prefix="manifests/",
+                    lister="botocore",  # the fake is a paginator
                 )
                 spool.finish()
                 return stats, spool

@@ -201,3 +201,22 @@ def test_settings_outside_lambdas_ranges_are_refused(field: str, value: int) -> 
 def test_a_handler_name_without_a_module_is_refused() -> None:
     with pytest.raises(Exception, match="Bad handler 'handler'"):
         FunctionConfig(handler="handler")
+
+
+def test_an_invocation_reports_the_cpu_seconds_its_handler_used() -> None:
+    with env_for("tests.unit.handlers.cpu.burn") as env:
+        env.init()
+        busy = env.invoke({"cpu_s": 0.15})
+    assert busy.ok, busy.error
+    # Process CPU covers the handler thread's own CPU time, whatever the machine's load.
+    assert busy.cpu_s >= busy.response["used"] >= 0.15
+    assert busy.to_dict()["cpu_s"] == busy.cpu_s  # what invoke.py --json prints
+
+
+def test_a_handler_that_waits_uses_far_less_cpu_than_wall_time() -> None:
+    with env_for("tests.unit.handlers.cpu.nap") as env:
+        env.init()
+        idle = env.invoke({"s": 0.3})
+    assert idle.ok, idle.error
+    assert idle.duration_ms >= 300
+    assert 0 <= idle.cpu_s < 0.2
