@@ -6,6 +6,8 @@
   afterwards.
 - ``lambda_context``, ``lambda_event``, ``lambda_invoke``, ``sandbox_s3_endpoint``: the runtime
   emulation's fixtures (see :mod:`sandbox.runtime.fixtures`).
+- ``s3_faults`` (function) / ``s3_fault_layer`` (session): latency, resets, 503s between the
+  function and ``s3_sandbox`` (see :mod:`sandbox.faults.fixtures`).
 
 Imported by every pytest run in this environment, so it imports nothing heavy at module level.
 """
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from sandbox.faults.fixtures import s3_fault_layer, s3_faults  # noqa: F401 - re-exported
 from sandbox.runtime.fixtures import (  # noqa: F401 - re-exported as fixtures
     lambda_context,
     lambda_event,
