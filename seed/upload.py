@@ -19,7 +19,7 @@ import hashlib
 import io
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,6 +206,7 @@ async def seed_bucket_async(
     *,
     progress: Progress | bool = False,
     environ: Mapping[str, str] | None = None,
+    on_uploaded: Callable[[str, str], None] | None = None,
     **option_kwargs: Any,
 ) -> SeedResult:
     """Seed a bucket; see :func:`seed_bucket`."""
@@ -254,9 +255,13 @@ async def seed_bucket_async(
             while (item := await queue.get()) is not None:
                 key, body, content_type = item
                 try:
-                    await s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+                    put = await s3.put_object(
+                        Bucket=bucket, Key=key, Body=body, ContentType=content_type
+                    )
                 except (ClientError, BotoCoreError) as e:
                     raise _s3_error(f"uploading s3://{bucket}/{key}", conn, e) from e
+                if on_uploaded is not None:
+                    on_uploaded(key, put.get("ETag", ""))
                 counts["uploaded"] += 1
                 counts["bytes"] += len(body)
                 prog.advance()
@@ -363,6 +368,7 @@ def seed_bucket(
     *,
     progress: Progress | bool = False,
     environ: Mapping[str, str] | None = None,
+    on_uploaded: Callable[[str, str], None] | None = None,
     **option_kwargs: Any,
 ) -> SeedResult:
     """Fill a bucket with fake report PDFs and noise; write and return the ground truth.
@@ -373,9 +379,18 @@ def seed_bucket(
     :class:`SeedOptions` or as its fields (``bucket=``, ``prefix=``, ``count=``, ``seed=``,
     ``noise=``, ``sizes=``, ``concurrency=``, ``expected_key=``, ``prune=``).
     ``progress``: ``True`` for a bar (terminal) or lines (otherwise) on stderr, or a
-    :class:`~seed.progress.Progress`. Raises :class:`~seed.errors.SeedError` subclasses.
-    Inside a running event loop, await :func:`seed_bucket_async` instead.
+    :class:`~seed.progress.Progress`. ``on_uploaded(key, etag)`` is called for each object
+    the server acknowledged (crash tests check those survive). Raises
+    :class:`~seed.errors.SeedError` subclasses. Inside a running event loop, await
+    :func:`seed_bucket_async` instead.
     """
     return asyncio.run(
-        seed_bucket_async(target, options, progress=progress, environ=environ, **option_kwargs)
+        seed_bucket_async(
+            target,
+            options,
+            progress=progress,
+            environ=environ,
+            on_uploaded=on_uploaded,
+            **option_kwargs,
+        )
     )
