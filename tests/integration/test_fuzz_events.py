@@ -35,9 +35,7 @@ BUCKET = f"fuzz-{uuid.uuid4().hex[:12]}"
 _MISSING = object()
 _text = st.text(max_size=40)
 _huge = st.integers(min_value=10_000, max_value=120_000).map(lambda n: "é/" * (n // 2))
-_leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), _text, _huge
-)
+_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), _text, _huge)
 _json = st.recursive(
     _leaf,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
