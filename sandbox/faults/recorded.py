@@ -39,6 +39,7 @@ def start(
         if problem is None:
             if existing.handle.upstream_url != upstream.url:
                 existing.repoint(upstream)
+                state_mod.save_part(state_dir, PART, existing.handle.to_json())
             return existing, False
         report(f"the recorded fault layer is stale ({problem}); starting a new one")
         existing.stop()

@@ -167,7 +167,6 @@ class Shim:
         self.upstream = upstream
         self.rules: list[Rule] = []
         self.requests: dict[str, int] = {}
-        self.log_lines = 0
 
     def _log(self, message: str) -> None:
         print(message, flush=True)
