@@ -208,11 +208,12 @@ def test_a_full_tmp_fails_with_tmp_full_and_a_warm_run_succeeds_once_space_is_ba
 
 
 def test_the_deadline_reached_while_s3_stalls_stops_the_run_cleanly(w: World) -> None:
-    # 10 s: the warm run afterwards must fit in it even on a busy machine.
-    with w.function(timeout_s=10) as env:
+    # 25 s: the warm run afterwards must fit in it even on a very busy machine (a 10k run
+    # took 13 s under a load average of 60 on 2 cores; about 1 s on a quiet one).
+    with w.function(timeout_s=25) as env:
         w.layer.add(timeout(0))  # S3 stops answering: no data, the connection held open
         inv = env.invoke({})
         assert inv.status == "error"  # stopped itself before Lambda's timeout killed it
-        assert inv.duration_ms < 10_000
+        assert inv.duration_ms < 25_000
         _fails_cleanly(w, env, inv, "RunAborted")
         _then_warm_succeeds(w, env)
