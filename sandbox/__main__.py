@@ -1,4 +1,4 @@
-"""``python -m sandbox``: up | status | env | down | ensure-minio (and event, run).
+"""``python -m sandbox``: up | status | env | down | ensure-minio (and event, run, faults).
 
 Exit codes: 0 done, 1 the sandbox could not do it (message on stderr), 2 bad arguments.
 """
