@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 COUNT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sandbox down status test test-fast check lint types bench bench-full docs minio graphviz clean
+.PHONY: help venv sandbox down status test test-fast check lint types bench bench-full docs minio graphviz clean fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,7 +54,11 @@ lint: $(STAMP) ## ruff
 types: $(STAMP) ## mypy
 	$(VENV)/bin/mypy
 
-check: lint types test ## Lint, types and tests
+check: lint types test fuzz ## Lint, types, tests and the long fuzzing run
+
+fuzz: $(STAMP) ## Fuzz the handler's front door with 2,000 hypothesis examples (fixed seed)
+	-$(PY) -m sandbox ensure-minio
+	FUZZ_EXAMPLES=2000 $(PY) -m pytest tests/integration/test_fuzz_events.py -q
 
 bench: $(STAMP) graphviz ## Benchmarks (default grid, ~10 min) and the report under docs/bench
 	-$(PY) -m sandbox ensure-minio

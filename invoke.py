@@ -194,6 +194,10 @@ def _function_env(args: argparse.Namespace) -> tuple[dict[str, str], Any, str]:
                 "(or `make sandbox`), or pass --target aws for real S3"
             )
         env.update(sb.env())
+        # With the fault layer on (`python -m sandbox faults ...`) the function goes through it.
+        from sandbox.faults import recorded as recorded_faults
+
+        env["AWS_ENDPOINT_URL_S3"] = recorded_faults.function_endpoint(sb.workdir, sb.endpoint).url
     for item in args.env:
         name, sep, value = item.partition("=")
         if not sep or not name:

@@ -1,4 +1,4 @@
-"""``python -m sandbox``: up | status | env | down | ensure-minio (and event, run).
+"""``python -m sandbox``: up | status | env | down | ensure-minio (and event, run, faults).
 
 Exit codes: 0 done, 1 the sandbox could not do it (message on stderr), 2 bad arguments.
 """
@@ -19,7 +19,11 @@ from sandbox.backends import BACKEND_NAMES, SandboxError
 from sandbox.core import DEFAULT_REGION, DEFAULT_TIMEOUT, Sandbox
 
 #: Subcommands implemented elsewhere, imported only when used: name -> "module:function(argv)".
-_DELEGATED = {"event": "sandbox.events:cli", "run": "sandbox.main_job:main"}
+_DELEGATED = {
+    "event": "sandbox.events:cli",
+    "run": "sandbox.main_job:main",
+    "faults": "sandbox.faults.cli:main",
+}
 
 
 class _Say:
@@ -59,7 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--show-credentials", action="store_true")
     status.add_argument("--json", action="store_true")
 
-    sub.add_parser("env", help='shell export lines: eval "$(python -m sandbox env)"')
+    env = sub.add_parser("env", help='shell export lines: eval "$(python -m sandbox env)"')
+    env.add_argument(
+        "--direct", action="store_true", help="the S3 server itself, even when faults are on"
+    )
 
     down = sub.add_parser("down", help="stop the sandbox and remove its data")
     down.add_argument("--keep-data", action="store_true", help="keep data and credentials")
@@ -145,8 +152,28 @@ def _cmd_status(args: argparse.Namespace) -> int:
     recorded = state_mod.load(sb.workdir)
     running = recorded is not None and recorded.running
     problem = sb.problem() if running else "stopped (data kept by down --keep-data)"
-    _print_info(_describe(sb, show_credentials=args.show_credentials, problem=problem), args.json)
+    info = _describe(sb, show_credentials=args.show_credentials, problem=problem)
+    if running and problem is not None:
+        info["stale"] = (
+            "STALE: the recorded server is not serving; `python -m sandbox up` restarts it "
+            "with the same data and credentials"
+        )
+    info.update(_faults_status(sb))
+    _print_info(info, args.json)
     return 0 if problem is None else 1
+
+
+def _faults_status(sb: Sandbox) -> dict[str, object]:
+    from sandbox.faults import recorded
+
+    layer = recorded.attach(sb.workdir, sb.endpoint)
+    if layer is None:
+        return {}
+    problem = layer.problem()
+    return {
+        "faults": layer.handle.url if problem is None else f"not working: {problem}",
+        "faults_pids": layer.pids(),
+    }
 
 
 def _cmd_env(args: argparse.Namespace) -> int:
@@ -154,9 +181,23 @@ def _cmd_env(args: argparse.Namespace) -> int:
     recorded = state_mod.load(sb.workdir)
     if recorded is None or not recorded.running:
         raise SandboxError("the sandbox is stopped; run `python -m sandbox up` first")
-    for key, value in sb.env().items():
+    env = sb.env()
+    if not args.direct:
+        env = _through_faults(sb, env)
+    for key, value in env.items():
         print(f"export {key}={shlex.quote(value)}")
     return 0
+
+
+def _through_faults(sb: Sandbox, env: dict[str, str]) -> dict[str, str]:
+    """With the fault layer on: the function's endpoint through it, the direct one beside it
+    (``SANDBOX_DIRECT_ENDPOINT_S3``, which the seeder prefers)."""
+    from sandbox.faults import DIRECT_ENDPOINT_ENV, recorded
+
+    endpoint = recorded.function_endpoint(sb.workdir, sb.endpoint)
+    if endpoint.url == sb.endpoint.url:
+        return env
+    return {**env, "AWS_ENDPOINT_URL_S3": endpoint.url, DIRECT_ENDPOINT_ENV: sb.endpoint.url}
 
 
 def _cmd_down(args: argparse.Namespace) -> int:

@@ -209,7 +209,11 @@ class Sandbox:
             reuse = None
         elif reuse is not None:
             report(f"reusing data kept in {reuse.data_dir}")
-        return cls._launch(selection, sdir, region, timeout, True, report, reuse)
+        sandbox = cls._launch(selection, sdir, region, timeout, True, report, reuse)
+        from sandbox.faults import recorded as recorded_faults
+
+        recorded_faults.repoint(sdir, sandbox.endpoint, report=report)
+        return sandbox
 
     # -- use --------------------------------------------------------------------------------
     @property
@@ -245,6 +249,8 @@ class Sandbox:
         self._stopped = True
         _reaper.discard(self)
         try:
+            if self.state_dir is not None:
+                _stop_recorded_faults(self.state_dir, self.endpoint)
             self.backend.stop(self.handle, keep_data=keep_data)
         finally:
             if self.state_dir is not None:
@@ -275,6 +281,13 @@ def _backend_named(name: str, backends: Sequence[Backend] | None) -> Backend:
         if b.name == name:
             return b
     raise SandboxError(f"the state names an unknown backend {name!r}")
+
+
+def _stop_recorded_faults(state_dir: Path, endpoint: Endpoint) -> None:
+    """``down`` stops the fault layer in front of the server first (see sandbox.faults)."""
+    from sandbox.faults import recorded as recorded_faults
+
+    recorded_faults.stop(state_dir, endpoint)
 
 
 def _remove_all_but_logs(workdir: Path) -> None:

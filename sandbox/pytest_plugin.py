@@ -8,6 +8,8 @@
   ``sandbox_s3_endpoint``: the runtime emulation's fixtures (see :mod:`sandbox.runtime.fixtures`).
   ``lambda_invoke`` points the function at ``s3_sandbox`` in tests that use it.
 - Markers it adds (``integration``) are registered, so ``--strict-markers`` projects run clean.
+- ``s3_faults`` (function) / ``s3_fault_layer`` (session): latency, resets, 503s between the
+  function and ``s3_sandbox`` (see :mod:`sandbox.faults.fixtures`).
 
 Imported by every pytest run in this environment, so it imports nothing heavy at module level.
 """
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from sandbox.faults.fixtures import s3_fault_layer, s3_faults  # noqa: F401 - re-exported
 from sandbox.runtime.fixtures import (  # noqa: F401 - re-exported as fixtures
     FUNCTION_INI,
     lambda_context,

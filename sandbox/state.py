@@ -120,3 +120,45 @@ def save(state_dir: Path, state: State) -> Path:
 def clear(state_dir: Path) -> None:
     """Forget the recorded sandbox."""
     state_path(state_dir).unlink(missing_ok=True)
+
+
+# -- parts: what other components add to a sandbox (the fault layer, ...) ----------------------
+# Each is its own ``<state dir>/<name>.json`` (0600), so components never rewrite each other's
+# records; ``down`` stops them before the S3 server.
+
+
+def part_path(state_dir: Path, name: str) -> Path:
+    return state_dir / f"{name}.json"
+
+
+def save_part(state_dir: Path, name: str, data: dict[str, Any]) -> Path:
+    """Record a component of the sandbox atomically, mode 0600."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = part_path(state_dir, name)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def load_part(state_dir: Path, name: str) -> dict[str, Any] | None:
+    """A recorded component, or ``None``. A corrupt record is an error."""
+    path = part_path(state_dir, name)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except ValueError as e:
+        raise SandboxError(
+            f"{path} is unreadable ({e}); stop what it describes, then delete it"
+        ) from e
+    if not isinstance(data, dict):
+        raise SandboxError(f"{path} holds {type(data).__name__}, expected an object; delete it")
+    return data
+
+
+def clear_part(state_dir: Path, name: str) -> None:
+    part_path(state_dir, name).unlink(missing_ok=True)

@@ -1,7 +1,10 @@
 """Where to seed: the S3 endpoint and credentials, from arguments or the standard env vars.
 
-An explicit argument wins over the environment. ``AWS_ENDPOINT_URL_S3`` wins over
-``AWS_ENDPOINT_URL`` (botocore's own order). ``eval "$(python -m sandbox env)"`` exports them.
+An explicit argument wins over the environment. ``SANDBOX_DIRECT_ENDPOINT_S3`` (set by
+``python -m sandbox env`` when the fault layer is on: the S3 server itself) wins over
+``AWS_ENDPOINT_URL_S3`` (then the function's endpoint, through the faults), which wins over
+``AWS_ENDPOINT_URL`` (botocore's own order). The seeder never goes through the faults.
+``eval "$(python -m sandbox env)"`` exports them.
 With no endpoint at all the seeder refuses to run rather than write thousands of objects to
 real AWS; pass ``--endpoint-url https://s3.amazonaws.com`` to mean it.
 """
@@ -18,6 +21,7 @@ from seed.errors import SeedArgumentError
 __all__ = ["ENV", "Connection"]
 
 ENV = {
+    "direct": "SANDBOX_DIRECT_ENDPOINT_S3",
     "endpoint_s3": "AWS_ENDPOINT_URL_S3",
     "endpoint": "AWS_ENDPOINT_URL",
     "access_key": "AWS_ACCESS_KEY_ID",
@@ -60,7 +64,12 @@ class Connection:
     @classmethod
     def from_env(cls, environ: Mapping[str, str], endpoint_url: str | None = None) -> Connection:
         """Build from ``environ`` (pass ``os.environ``); ``endpoint_url`` overrides the env."""
-        url = endpoint_url or environ.get(ENV["endpoint_s3"]) or environ.get(ENV["endpoint"])
+        url = (
+            endpoint_url
+            or environ.get(ENV["direct"])
+            or environ.get(ENV["endpoint_s3"])
+            or environ.get(ENV["endpoint"])
+        )
         if not url:
             raise SeedArgumentError(
                 f"no S3 endpoint: neither --endpoint-url nor {ENV['endpoint_s3']} / "

@@ -212,7 +212,7 @@ async def _put_all(
     conn: Connection,
     items: Iterator[Item],
     concurrency: int,
-    on_put: Callable[[int], None],
+    on_put: Callable[[str, str, int], None],
 ) -> None:
     """Concurrent ``put_object`` of ``items``: one producer, ``concurrency`` workers."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -230,7 +230,9 @@ async def _put_all(
             key, body, content_type = item
             for attempt in (1, 2):
                 try:
-                    await s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+                    put = await s3.put_object(
+                        Bucket=bucket, Key=key, Body=body, ContentType=content_type
+                    )
                     break
                 except (ClientError, BotoCoreError) as e:
                     # A server that runs out of disk mid-body may cut the request short
@@ -242,7 +244,7 @@ async def _put_all(
                     )
                     if attempt == 2 or code not in ("IncompleteBody", "RequestTimeout"):
                         raise _s3_error(f"uploading s3://{bucket}/{key}", conn, e) from e
-            on_put(len(body))
+            on_put(key, put.get("ETag", ""), len(body))
 
     try:
         async with asyncio.TaskGroup() as tg:
@@ -284,6 +286,7 @@ async def seed_bucket_async(
     progress: Progress | bool = False,
     environ: Mapping[str, str] | None = None,
     tamper: Callable[[int, bytes], bytes] | None = None,
+    on_uploaded: Callable[[str, str], None] | None = None,
     **option_kwargs: Any,
 ) -> SeedResult:
     """Seed a bucket; see :func:`seed_bucket`."""
@@ -307,6 +310,9 @@ async def seed_bucket_async(
     ) as s3:
         server = await _ensure_bucket(s3, bucket, conn)
         method = choose_method(opts.method, server)
+        if on_uploaded is not None and method == "snowball":
+            # A tar batch is acknowledged as a whole, before its members are verified.
+            raise ValueError("on_uploaded reports single PUTs: seed with method='put'")
         existing = await _list_existing(s3, bucket, plan.listing_roots(), conn)
 
         counts = {"uploaded": 0, "skipped": 0, "bytes": 0, "repaired": 0}
@@ -324,7 +330,9 @@ async def seed_bucket_async(
                     continue
                 yield spec.key, body, CONTENT_TYPES[spec.body]
 
-        def on_put(size: int) -> None:
+        def on_put(key: str, etag: str, size: int) -> None:
+            if on_uploaded is not None:
+                on_uploaded(key, etag)
             counts["uploaded"] += 1
             counts["bytes"] += size
             prog.advance()
@@ -339,7 +347,7 @@ async def seed_bucket_async(
                     yield spec.key, factory.body(spec), CONTENT_TYPES[spec.body]
 
         async def put_items(items: Iterator[Item]) -> None:
-            await _put_all(s3, bucket, conn, items, opts.concurrency, lambda size: None)
+            await _put_all(s3, bucket, conn, items, opts.concurrency, lambda *_: None)
 
         def listing() -> AsyncIterator[tuple[str, bytes | None]]:
             return _iter_listing(s3, bucket, plan.listing_roots(), conn)
@@ -455,6 +463,7 @@ def seed_bucket(
     progress: Progress | bool = False,
     environ: Mapping[str, str] | None = None,
     tamper: Callable[[int, bytes], bytes] | None = None,
+    on_uploaded: Callable[[str, str], None] | None = None,
     **option_kwargs: Any,
 ) -> SeedResult:
     """Fill a bucket with fake report PDFs and noise; write and return the ground truth.
@@ -465,11 +474,19 @@ def seed_bucket(
     :class:`SeedOptions` or as its fields (``bucket=``, ``prefix=``, ``count=``, ``seed=``,
     ``noise=``, ``sizes=``, ``concurrency=``, ``expected_key=``, ``prune=``).
     ``progress``: ``True`` for a bar (terminal) or lines (otherwise) on stderr, or a
-    :class:`~seed.progress.Progress`. Raises :class:`~seed.errors.SeedError` subclasses.
-    Inside a running event loop, await :func:`seed_bucket_async` instead.
+    :class:`~seed.progress.Progress`. ``on_uploaded(key, etag)`` is called for each object
+    the server acknowledged (crash tests check those survive). Raises
+    :class:`~seed.errors.SeedError` subclasses. Inside a running event loop, await
+    :func:`seed_bucket_async` instead.
     """
     return asyncio.run(
         seed_bucket_async(
-            target, options, progress=progress, environ=environ, tamper=tamper, **option_kwargs
+            target,
+            options,
+            progress=progress,
+            environ=environ,
+            tamper=tamper,
+            on_uploaded=on_uploaded,
+            **option_kwargs,
         )
     )
