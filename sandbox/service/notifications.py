@@ -19,6 +19,7 @@ configure: `triggers_problem` says so plainly; nothing is faked.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -75,6 +76,15 @@ class WebhookTarget:
         port = urlsplit(self.endpoint).port
         assert port is not None  # checked in __post_init__
         return port
+
+    def authorizes(self, authorization: str | None) -> bool:
+        """Whether an ``Authorization`` header value carries this target's token."""
+        if not authorization:
+            return False
+        scheme, _, token = authorization.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            token.strip().encode(), self.token.encode()
+        )
 
     def public(self) -> dict[str, str]:
         """What may be shown or logged: everything but the token."""
