@@ -169,16 +169,20 @@ async def _s3_events(request: web.Request) -> web.Response:
         body = await request.json()
     except ValueError as e:
         return _json(400, {"message": f"the notification is not JSON: {e}"})
-    from sandbox.service import s3events  # issue 13t's translation
+    from sandbox.service.s3events import MalformedNotification, events_for
 
-    event = s3events.aws_event_from_minio(body, region=service.config.region)
+    try:
+        events = events_for(
+            body, service.project, service.config.default_bucket, region=service.config.region
+        )
+    except MalformedNotification as e:
+        log.warning("s3-events: refused a malformed notification: %s", e)
+        return _json(400, {"message": f"not a MinIO notification: {e}"})
     queued = []
-    for record in event["Records"]:
-        for name in s3events.functions_for(record, service.project):
-            request_id = new_request_id()
-            payload = encode_payload({"Records": [record]})
-            service.async_invoker.submit(AsyncEvent(name, payload, request_id, source="s3"))
-            queued.append({"function": name, "request_id": request_id})
+    for name, event in events:
+        request_id = new_request_id()
+        service.async_invoker.submit(AsyncEvent(name, encode_payload(event), request_id, "s3"))
+        queued.append({"function": name, "request_id": request_id})
     return _json(200, {"queued": queued})
 
 

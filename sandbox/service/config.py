@@ -34,6 +34,7 @@ class ServiceConfig:
     function_env: Mapping[str, str] = field(default_factory=dict)  # S3 endpoint + credentials
     region: str = "us-east-1"
     webhook_token: str | None = None  # MinIO's bearer token; None: the webhook route is off
+    default_bucket: str = "my-company-reports-bucket"  # for triggers that name no bucket
     idle_timeout: float = 300.0
     retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
     max_environments: int = 16
