@@ -27,7 +27,14 @@ from sandbox.service.config import ServiceConfig
 from sandbox.service.logs import follow
 from sandbox.service.process import ServiceRecord, fetch_status, start_service, stop_recorded
 
-__all__ = ["cmd_logs", "service_env", "service_info", "stop_recorded_service", "up_with_service"]
+__all__ = [
+    "cmd_logs",
+    "service_env",
+    "service_info",
+    "stop_recorded_service",
+    "trigger_arn",
+    "up_with_service",
+]
 
 WEBHOOK_ROUTE = "/_sandbox/s3-events"
 RUN_DIR = "lambda"
@@ -91,12 +98,24 @@ def up_with_service(
         bucket = _default_bucket(sb.env())
         _create_trigger_buckets(sb, project, bucket, report)
         try:
-            rules = configure_notifications(sb.client(), project, bucket)
+            rules = configure_notifications(sb.client(), project, bucket, trigger_arn(sb))
         except NotificationSetupError as e:
             raise SandboxError(f"{e}; the sandbox and the service are up, triggers are not") from e
         for name, bucket_rules in rules.items():
             report(f"S3 triggers on bucket {name}: {len(bucket_rules)} rule(s)")
     return sb, record
+
+
+def trigger_arn(sb: Sandbox) -> str:
+    """The webhook target's ARN as MinIO names it.
+
+    MinIO takes the target id from the env var's suffix, which is upper case
+    (``MINIO_NOTIFY_WEBHOOK_ENABLE_LLR``), so the ARN reads ``...:LLR:webhook``; the
+    lower-case ``minio_arn()`` default is refused with InvalidArgument.
+    """
+    from sandbox.service.notifications import DEFAULT_TARGET_ID, minio_arn
+
+    return minio_arn(sb.endpoint.region, DEFAULT_TARGET_ID.upper())
 
 
 def _new_token() -> str:
