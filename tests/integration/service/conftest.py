@@ -83,7 +83,7 @@ def service(
 
 @pytest.fixture(scope="package")
 def s3(minio: tuple[Sandbox, int, int]) -> Any:
-    return minio[0].client()
+    return minio[0].client()  # the sandbox's own client, closed with it
 
 
 @pytest.fixture
@@ -113,8 +113,24 @@ def lambda_client(url: str, **config: Any) -> Any:
 
 
 @pytest.fixture(scope="package")
-def lam(service: RunningService) -> Any:
-    return lambda_client(service.url)
+def lam(service: RunningService) -> Iterator[Any]:
+    client = lambda_client(service.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def new_client() -> Iterator[Callable[[str], Any]]:
+    """Makes lambda clients (one per thread for concurrent calls); all closed afterwards."""
+    made: list[Any] = []
+
+    def make(url: str) -> Any:
+        made.append(lambda_client(url))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
 
 
 def wait_for(check: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.05) -> Any:

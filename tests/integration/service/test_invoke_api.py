@@ -63,6 +63,7 @@ def test_dry_run_returns_204_and_runs_nothing(lam: Any, service: Any) -> None:
     before = service.status()["functions"]["echo"]["invocations"]
     response = lam.invoke(FunctionName="echo", InvocationType="DryRun", Payload=b"{}")
     assert response["StatusCode"] == 204
+    assert response["Payload"].read() == b""
     assert service.status()["functions"]["echo"]["invocations"] == before
 
 
