@@ -48,7 +48,9 @@ def minio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, i
         yield sb, port, api_port
 
 
-def service_config(sb: Sandbox, port: int, api_port: int, run_dir: Path, **kw: Any) -> ServiceConfig:
+def service_config(
+    sb: Sandbox, port: int, api_port: int, run_dir: Path, **kw: Any
+) -> ServiceConfig:
     webhook = sb.webhook
     settings: dict[str, Any] = {
         "port": port,
@@ -147,7 +149,9 @@ def wait_for(check: Callable[[], Any], *, timeout: float, what: str, interval: f
 
 def put_pdfs(s3: Any, bucket: str, keys: list[str]) -> None:
     for key in keys:
-        s3.put_object(Bucket=bucket, Key=key, Body=b"%PDF-1.4\n%%EOF\n", ContentType="application/pdf")
+        s3.put_object(
+            Bucket=bucket, Key=key, Body=b"%PDF-1.4\n%%EOF\n", ContentType="application/pdf"
+        )
 
 
 def manifests(s3: Any, bucket: str) -> list[str]:

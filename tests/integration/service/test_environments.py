@@ -44,7 +44,10 @@ def test_eight_concurrent_calls_run_in_eight_environments_each_a_cold_start(
     clients = [new_client(service.url) for _ in range(8)]
     before = service.status()["functions"]["hold"]
     results = _concurrently(
-        8, lambda i: json.loads(clients[i].invoke(FunctionName="hold", Payload=b'{"seconds": 1.5}')["Payload"].read())
+        8,
+        lambda i: json.loads(
+            clients[i].invoke(FunctionName="hold", Payload=b'{"seconds": 1.5}')["Payload"].read()
+        ),
     )
     pids = {r["pid"] for r in results}
     assert len(pids) == 8, results
@@ -52,13 +55,16 @@ def test_eight_concurrent_calls_run_in_eight_environments_each_a_cold_start(
     assert after["cold_starts"] - before["cold_starts"] == 8
     assert set(after["pids"]) >= pids  # kept warm
     # A ninth call now finds a warm environment.
-    again = json.loads(clients[0].invoke(FunctionName="hold", Payload=b'{"seconds": 0}')["Payload"].read())
+    again = json.loads(
+        clients[0].invoke(FunctionName="hold", Payload=b'{"seconds": 0}')["Payload"].read()
+    )
     assert again["pid"] in pids and again["calls"] == 2
     assert service.status()["functions"]["hold"]["warm_starts"] == after["warm_starts"] + 1
 
 
 def test_reserved_concurrency_2_throttles_the_rest_with_429(service: Any, new_client: Any) -> None:
     clients = [new_client(service.url) for _ in range(5)]
+
     def call(i: int) -> dict[str, Any]:
         response: dict[str, Any] = clients[i].invoke(FunctionName="pair", Payload=b'{"seconds": 2}')
         response["Body"] = response["Payload"].read()  # releases the connection
@@ -66,7 +72,9 @@ def test_reserved_concurrency_2_throttles_the_rest_with_429(service: Any, new_cl
 
     results = _concurrently(5, call)
     ok = [r for r in results if isinstance(r, dict)]
-    throttled = [r for r in results if isinstance(r, clients[0].exceptions.TooManyRequestsException)]
+    throttled = [
+        r for r in results if isinstance(r, clients[0].exceptions.TooManyRequestsException)
+    ]
     assert len(ok) == 2 and len(throttled) == 3, results
     error = throttled[0].response
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
@@ -80,17 +88,25 @@ def test_a_failing_event_is_retried_twice_with_the_same_request_id_then_succeeds
 ) -> None:
     marker = tmp_path / "attempts"
     response = lam.invoke(
-        FunctionName="flaky", InvocationType="Event", Payload=json.dumps({"marker": str(marker), "fail": 2})
+        FunctionName="flaky",
+        InvocationType="Event",
+        Payload=json.dumps({"marker": str(marker), "fail": 2}),
     )
     assert response["StatusCode"] == 202
     assert response["Payload"].read() == b""
     lines = wait_for(
-        lambda: marker.exists() and len(marker.read_text().splitlines()) == 3 and marker.read_text().splitlines(),
+        lambda: (
+            marker.exists()
+            and len(marker.read_text().splitlines()) == 3
+            and marker.read_text().splitlines()
+        ),
         timeout=30,
         what="three attempts",
     )
     assert len(set(lines)) == 1  # retries keep the request id
-    wait_for(lambda: service.status()["async"]["running"] == 0, timeout=10, what="the queue to drain")
+    wait_for(
+        lambda: service.status()["async"]["running"] == 0, timeout=10, what="the queue to drain"
+    )
     time.sleep(1)  # no fourth attempt comes
     assert len(marker.read_text().splitlines()) == 3
 
@@ -104,7 +120,9 @@ def test_an_event_failing_three_times_is_given_up_recorded_and_listed(
         FunctionName="flaky", InvocationType="Event", Payload=json.dumps({"marker": str(marker)})
     )
     assert response["Payload"].read() == b""
-    wait_for(lambda: service.status()["async"]["failed"] == before + 1, timeout=30, what="the give-up")
+    wait_for(
+        lambda: service.status()["async"]["failed"] == before + 1, timeout=30, what="the give-up"
+    )
     assert len(marker.read_text().splitlines()) == 3  # 1 attempt + 2 retries
     import urllib.request
 
@@ -130,7 +148,11 @@ def test_idle_environments_are_reaped_after_the_idle_timeout(
     )  # fmt: skip
     with start_service(config) as svc:
         client = new_client(svc.url)
-        pid = json.loads(client.invoke(FunctionName="hold", Payload=b'{"seconds": 0}')["Payload"].read())["pid"]
+        pid = json.loads(
+            client.invoke(FunctionName="hold", Payload=b'{"seconds": 0}')["Payload"].read()
+        )["pid"]
         assert svc.status()["functions"]["hold"]["pids"] == [pid]
-        wait_for(lambda: svc.status()["functions"]["hold"]["pids"] == [], timeout=10, what="the reaper")
+        wait_for(
+            lambda: svc.status()["functions"]["hold"]["pids"] == [], timeout=10, what="the reaper"
+        )
         wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=5, what=f"pid {pid} to exit")

@@ -32,7 +32,9 @@ def _payload(response: dict[str, Any]) -> Any:
     return json.loads(response["Payload"].read())
 
 
-def test_request_response_returns_the_sample_functions_response(lam: Any, s3: Any, data_bucket: str) -> None:
+def test_request_response_returns_the_sample_functions_response(
+    lam: Any, s3: Any, data_bucket: str
+) -> None:
     put_pdfs(s3, data_bucket, ["2026/04/a.pdf", "2026/04/b.pdf", "2026/04/notes.txt"])
     response = lam.invoke(
         FunctionName="lambda-local-runner",
@@ -81,7 +83,9 @@ def test_tail_log_result_decodes_to_start_output_end_and_a_lambda_report(lam: An
 
 
 def test_tail_log_result_is_the_last_4_kb(lam: Any) -> None:
-    response = lam.invoke(FunctionName="echo", Payload=json.dumps({"x": "y" * 10_000}), LogType="Tail")
+    response = lam.invoke(
+        FunctionName="echo", Payload=json.dumps({"x": "y" * 10_000}), LogType="Tail"
+    )
     log = base64.b64decode(response["LogResult"])
     assert len(log) == 4096
     assert REPORT.search(log.decode(errors="replace"))
@@ -99,7 +103,10 @@ def test_the_log_file_gets_every_invocation(lam: Any, service: Any) -> None:
 def test_an_unknown_function_raises_resource_not_found(lam: Any) -> None:
     with pytest.raises(lam.exceptions.ResourceNotFoundException) as info:
         lam.invoke(FunctionName="no-such-function", Payload=b"{}")
-    assert "Function not found: arn:aws:lambda:us-east-1:123456789012:function:no-such-function" in str(info.value)
+    assert (
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:no-such-function"
+        in str(info.value)
+    )
     assert "echo" in str(info.value)  # says which functions there are
 
 
@@ -151,7 +158,9 @@ def test_an_unknown_handler_returns_lambdas_import_module_error(lam: Any) -> Non
 def test_a_timeout_returns_lambdas_error_payload_and_a_fresh_environment(lam: Any) -> None:
     first = _payload(lam.invoke(FunctionName="sleepy", Payload=b'{"seconds": 5}', LogType="None"))
     assert first["errorType"] == "Sandbox.Timedout"
-    assert re.fullmatch(r"RequestId: \S+ Error: Task timed out after 1\.00 seconds", first["errorMessage"])
+    assert re.fullmatch(
+        r"RequestId: \S+ Error: Task timed out after 1\.00 seconds", first["errorMessage"]
+    )
     response = lam.invoke(FunctionName="sleepy", Payload=b'{"seconds": 0}', LogType="Tail")
     assert _payload(response) == "woke up"
     assert "Init Duration" in base64.b64decode(response["LogResult"]).decode()  # cold again
@@ -159,7 +168,11 @@ def test_a_timeout_returns_lambdas_error_payload_and_a_fresh_environment(lam: An
 
 def test_function_names_may_be_arns_with_the_latest_qualifier(lam: Any) -> None:
     arn = "arn:aws:lambda:us-east-1:123456789012:function:echo"
-    for name, qualifier in ((arn, None), (f"{arn}:$LATEST", None), ("123456789012:function:echo", "$LATEST")):
+    for name, qualifier in (
+        (arn, None),
+        (f"{arn}:$LATEST", None),
+        ("123456789012:function:echo", "$LATEST"),
+    ):
         kwargs = {"Qualifier": qualifier} if qualifier else {}
         response = lam.invoke(FunctionName=name, Payload=b'{"n": 1}', **kwargs)
         assert _payload(response)["event"] == {"n": 1}
@@ -178,7 +191,10 @@ def test_client_context_reaches_the_handler_and_bad_context_is_refused(lam: Any)
 
 def test_every_error_the_service_sends_is_in_botocores_model_for_invoke() -> None:
     model = botocore.session.get_session().get_service_model("lambda")
-    errors = {shape.name: shape.metadata["error"]["httpStatusCode"] for shape in model.operation_model("Invoke").error_shapes}
+    errors = {
+        shape.name: shape.metadata["error"]["httpStatusCode"]
+        for shape in model.operation_model("Invoke").error_shapes
+    }
     sent = {
         "ResourceNotFoundException": 404,
         "RequestTooLargeException": 413,

@@ -56,7 +56,10 @@ def web(event: Any, context: Any) -> Any:
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
     return {
         "statusCode": 200,
-        "headers": {"Content-Type": "application/octet-stream", "X-Query": event.get("rawQueryString", "")},
+        "headers": {
+            "Content-Type": "application/octet-stream",
+            "X-Query": event.get("rawQueryString", ""),
+        },
         "body": base64.b64encode(raw).decode(),
         "isBase64Encoded": True,
     }
