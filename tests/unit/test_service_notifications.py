@@ -149,3 +149,22 @@ def test_backends_without_webhooks_say_triggers_are_not_available(backend: str) 
 
 def test_minio_has_triggers() -> None:
     assert triggers_problem("minio") is None
+
+
+def test_a_sandbox_without_a_webhook_says_triggers_are_off(tmp_path: Path) -> None:
+    from sandbox.backends import Endpoint, Handle
+    from sandbox.backends.minio import MinioBackend
+    from sandbox.core import Sandbox
+
+    endpoint = Endpoint("http://127.0.0.1:1", "a", "s", "us-east-1", "minio")
+    plain = Sandbox(MinioBackend(), Handle("minio", endpoint), workdir=tmp_path)
+    assert plain.webhook is None
+    assert plain.triggers_problem() == (
+        "S3 triggers are off: the sandbox was started without a webhook target"
+    )
+    t = target(tmp_path)
+    wired = Sandbox(
+        MinioBackend(), Handle("minio", endpoint, extra={"webhook": t.to_json()}), workdir=tmp_path
+    )
+    assert wired.webhook == t
+    assert wired.triggers_problem() is None
