@@ -43,7 +43,8 @@ __all__ = [
     "triggers_problem",
 ]
 
-DEFAULT_TARGET_ID = "llr"
+#: Upper case, as MinIO's own docs name targets (``..._ENABLE_PRIMARY`` -> ``:PRIMARY:webhook``).
+DEFAULT_TARGET_ID = "LLR"
 #: Where the service listens for MinIO's POSTs (a path of its own, beside the APIs).
 WEBHOOK_PATH = "/_llr/s3-events"
 _PREFIX = "MINIO_NOTIFY_WEBHOOK_"
@@ -122,8 +123,9 @@ def minio_env(target: WebhookTarget, target_id: str = DEFAULT_TARGET_ID) -> dict
 
     The variables' suffix is the target's ID, case and all: MinIO names the target
     ``arn:minio:sqs:<region>:<suffix>:webhook`` and matches ARNs case-sensitively (measured:
-    with ``_LLR`` the ARN ``...::llr:webhook`` is refused). The queue dir must exist (MinIO
-    refuses to start otherwise); `sandbox.backends.minio` creates it, mode 0700.
+    with ``_LLR`` the ARN ``...::llr:webhook`` is refused, ``...::LLR:webhook`` accepted).
+    The queue dir must exist (MinIO refuses to start otherwise); `sandbox.backends.minio`
+    creates it, mode 0700.
     """
     suffix = target_id
     return {
@@ -136,7 +138,7 @@ def minio_env(target: WebhookTarget, target_id: str = DEFAULT_TARGET_ID) -> dict
 
 def minio_arn(region: str = "", target_id: str = DEFAULT_TARGET_ID) -> str:
     """The ARN of MinIO's webhook target ``target_id``. MinIO lists it with its own region
-    (``arn:minio:sqs:us-east-1:llr:webhook``) and accepts it with the region or without."""
+    (``arn:minio:sqs:us-east-1:LLR:webhook``) and accepts it with the region or without."""
     return f"arn:minio:sqs:{region}:{target_id}:webhook"
 
 
@@ -192,7 +194,7 @@ def configure_notifications(
 ) -> dict[str, list[dict[str, Any]]]:
     """Put the project's S3 trigger rules on each bucket they name; return what was put.
 
-    ``arn`` is the webhook target's (`minio_arn`; default ID ``llr``). Each named bucket's
+    ``arn`` is the webhook target's (`minio_arn`; default ID ``LLR``). Each named bucket's
     notification configuration is replaced as a whole (S3's PUT semantics). A missing bucket
     or a server without the webhook target raises `NotificationSetupError` saying which and
     what to do.

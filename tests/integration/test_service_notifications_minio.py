@@ -25,6 +25,8 @@ from sandbox.backends.minio import MinioBackend
 from sandbox.core import Sandbox
 from sandbox.project import Project, load_project
 from sandbox.service.notifications import (
+    DEFAULT_ARN,
+    NotificationSetupError,
     WebhookTarget,
     configure_notifications,
     minio_arn,
@@ -162,6 +164,28 @@ def test_the_bucket_has_the_sample_functions_rule(sandbox: Sandbox, bucket: str)
     assert rule["QueueArn"] == minio_arn(REGION)
     filters = {f["Name"].lower(): f["Value"] for f in rule["Filter"]["Key"]["FilterRules"]}
     assert filters == {"prefix": "2026/", "suffix": ".pdf"}
+
+
+def test_the_arn_may_name_the_region_or_leave_it_out(
+    sandbox: Sandbox, bucket: str, project: Project
+) -> None:
+    for arn in (DEFAULT_ARN, minio_arn(REGION)):
+        rules = configure_notifications(sandbox.client(), project, bucket, arn)
+        assert [r["QueueArn"] for r in rules[bucket]] == [arn]
+    config = sandbox.client().get_bucket_notification_configuration(Bucket=bucket)
+    assert [r["QueueArn"] for r in config["QueueConfigurations"]] == [minio_arn(REGION)]
+
+
+def test_an_unknown_target_is_a_clear_error(
+    sandbox: Sandbox, bucket: str, project: Project
+) -> None:
+    with pytest.raises(NotificationSetupError, match="no webhook target arn:minio:sqs::llr"):
+        configure_notifications(sandbox.client(), project, bucket, "arn:minio:sqs::llr:webhook")
+
+
+def test_a_missing_bucket_is_a_clear_error(sandbox: Sandbox, project: Project) -> None:
+    with pytest.raises(NotificationSetupError, match=r"NoSuchBucket.*create the bucket first"):
+        configure_notifications(sandbox.client(), project, f"missing-{uuid.uuid4().hex[:8]}")
 
 
 # -- delivery -------------------------------------------------------------------------------

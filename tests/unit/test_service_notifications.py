@@ -24,20 +24,24 @@ def target(tmp_path: Path) -> WebhookTarget:
     return WebhookTarget("http://127.0.0.1:9999/_llr/s3-events", "t" * 32, str(tmp_path / "q"))
 
 
+def test_the_target_id_keeps_its_case_in_the_env_names(tmp_path: Path) -> None:
+    assert "MINIO_NOTIFY_WEBHOOK_ENABLE_mine" in minio_env(target(tmp_path), "mine")
+
+
 def test_minio_env_enables_the_target_with_endpoint_token_and_queue(tmp_path: Path) -> None:
-    env = minio_env(target(tmp_path), "llr")
+    env = minio_env(target(tmp_path))
     assert env == {
-        "MINIO_NOTIFY_WEBHOOK_ENABLE_llr": "on",
-        "MINIO_NOTIFY_WEBHOOK_ENDPOINT_llr": "http://127.0.0.1:9999/_llr/s3-events",
-        "MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_llr": "t" * 32,
-        "MINIO_NOTIFY_WEBHOOK_QUEUE_DIR_llr": str(tmp_path / "q"),
+        "MINIO_NOTIFY_WEBHOOK_ENABLE_LLR": "on",
+        "MINIO_NOTIFY_WEBHOOK_ENDPOINT_LLR": "http://127.0.0.1:9999/_llr/s3-events",
+        "MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_LLR": "t" * 32,
+        "MINIO_NOTIFY_WEBHOOK_QUEUE_DIR_LLR": str(tmp_path / "q"),
     }
 
 
 def test_the_arn_names_the_target_and_the_server_region() -> None:
-    assert minio_arn("us-east-1") == "arn:minio:sqs:us-east-1:llr:webhook"
+    assert minio_arn("us-east-1") == "arn:minio:sqs:us-east-1:LLR:webhook"
     assert minio_arn("", "other") == "arn:minio:sqs::other:webhook"
-    assert DEFAULT_ARN == "arn:minio:sqs::llr:webhook"
+    assert DEFAULT_ARN == "arn:minio:sqs::LLR:webhook"
 
 
 def test_a_new_target_has_a_random_token_and_a_free_loopback_port(tmp_path: Path) -> None:
@@ -99,7 +103,7 @@ def test_the_sample_function_gets_a_2026_prefix_and_pdf_suffix_rule() -> None:
         "reports": [
             {
                 "Id": "lambda-local-runner.s3.0",
-                "QueueArn": "arn:minio:sqs:us-east-1:llr:webhook",
+                "QueueArn": "arn:minio:sqs:us-east-1:LLR:webhook",
                 "Events": ["s3:ObjectCreated:*"],
                 "Filter": {
                     "Key": {
