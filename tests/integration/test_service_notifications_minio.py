@@ -354,3 +354,39 @@ def _shape(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _shape(v) for k, v in value.items()}
     return type(value).__name__
+
+
+# -- across restarts of MinIO itself ----------------------------------------------------------
+@pytest.mark.slow
+def test_queued_events_survive_down_keep_data_and_the_queue_goes_with_the_data(
+    minio_backend: MinioBackend, project: Project, tmp_path: Path
+) -> None:
+    """``up``, an upload while nobody listens, ``down --keep-data``, ``up``: delivered; the
+    queue dir (in the state dir) stays with kept data and is removed by a plain ``down``."""
+    state_dir = tmp_path / "state"
+    target = new_webhook_target(state_dir / "minio-events")
+    receiver = Receiver(target.port)  # not started: the service is "down"
+    first = Sandbox.up("minio", state_dir=state_dir, backends=[minio_backend], webhook=target)
+    try:
+        name = f"keep-{uuid.uuid4().hex[:8]}"
+        first.client().create_bucket(Bucket=name)
+        configure_notifications(first.client(), project, name)
+        key = "2026/04/queued.pdf"
+        put(first, name, key)
+        deadline = time.monotonic() + DELIVERY
+        while not pending_events(target) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pending_events(target), "the event was not queued"
+    finally:
+        first.stop(keep_data=True)
+    assert pending_events(target), "down --keep-data dropped the queued event"
+    again = Sandbox.up("minio", state_dir=state_dir, backends=[minio_backend], webhook=target)
+    try:
+        assert again.webhook == target
+        receiver.start()
+        delivery = receiver.wait_for(for_key(name, key), timeout=REDELIVERY, what=key)
+        assert target.authorizes(delivery.headers["authorization"])
+    finally:
+        receiver.stop()
+        again.stop()
+    assert not Path(target.queue_dir).exists()
