@@ -120,8 +120,11 @@ class MinioBackend(ProcessBackend):
             from sandbox.service.notifications import minio_env
 
             queue = Path(self.webhook.queue_dir)
-            # MinIO refuses to start without the queue dir; ours only if we made it.
-            extra["webhook_queue_created"] = not queue.exists()
+            # MinIO refuses to start without the queue dir. Ours to remove if we make it now
+            # or it lies in our workdir (made by an earlier start, kept by --keep-data).
+            extra["webhook_queue_created"] = not queue.exists() or queue.resolve().is_relative_to(
+                workdir.resolve()
+            )
             queue.mkdir(mode=0o700, parents=True, exist_ok=True)
             env.update(minio_env(self.webhook))
             # The token is in the 0600 state file (the service checks it), never in a log.

@@ -31,6 +31,7 @@ from sandbox.project import Project
 from sandbox.service.s3events import rule_id
 
 __all__ = [
+    "DEFAULT_ARN",
     "DEFAULT_TARGET_ID",
     "NotificationSetupError",
     "WebhookTarget",
@@ -42,7 +43,8 @@ __all__ = [
     "triggers_problem",
 ]
 
-DEFAULT_TARGET_ID = "llr"
+#: Upper case, as MinIO's own docs name targets (``..._ENABLE_PRIMARY`` -> ``:PRIMARY:webhook``).
+DEFAULT_TARGET_ID = "LLR"
 #: Where the service listens for MinIO's POSTs (a path of its own, beside the APIs).
 WEBHOOK_PATH = "/_llr/s3-events"
 _PREFIX = "MINIO_NOTIFY_WEBHOOK_"
@@ -119,10 +121,13 @@ def new_webhook_target(
 def minio_env(target: WebhookTarget, target_id: str = DEFAULT_TARGET_ID) -> dict[str, str]:
     """The environment that makes MinIO POST bucket events to ``target``.
 
+    The variables' suffix is the target's ID, case and all: MinIO names the target
+    ``arn:minio:sqs:<region>:<suffix>:webhook`` and matches ARNs case-sensitively (measured:
+    with ``_LLR`` the ARN ``...::llr:webhook`` is refused, ``...::LLR:webhook`` accepted).
     The queue dir must exist (MinIO refuses to start otherwise); `sandbox.backends.minio`
     creates it, mode 0700.
     """
-    suffix = target_id.upper()
+    suffix = target_id
     return {
         f"{_PREFIX}ENABLE_{suffix}": "on",
         f"{_PREFIX}ENDPOINT_{suffix}": target.endpoint,
@@ -131,9 +136,14 @@ def minio_env(target: WebhookTarget, target_id: str = DEFAULT_TARGET_ID) -> dict
     }
 
 
-def minio_arn(region: str, target_id: str = DEFAULT_TARGET_ID) -> str:
-    """The ARN MinIO gives the webhook target ``target_id`` on a server in ``region``."""
+def minio_arn(region: str = "", target_id: str = DEFAULT_TARGET_ID) -> str:
+    """The ARN of MinIO's webhook target ``target_id``. MinIO lists it with its own region
+    (``arn:minio:sqs:us-east-1:LLR:webhook``) and accepts it with the region or without."""
     return f"arn:minio:sqs:{region}:{target_id}:webhook"
+
+
+#: The default target's ARN, as rules name it (MinIO fills in its region when it stores them).
+DEFAULT_ARN = minio_arn()
 
 
 def triggers_problem(backend: str) -> str | None:
@@ -180,17 +190,17 @@ def configure_notifications(
     s3_client: Any,
     project: Project,
     default_bucket: str,
-    arn: str | None = None,
+    arn: str = DEFAULT_ARN,
 ) -> dict[str, list[dict[str, Any]]]:
     """Put the project's S3 trigger rules on each bucket they name; return what was put.
 
-    ``arn`` defaults to `minio_arn` in the client's region. Each named bucket's notification
-    configuration is replaced as a whole (S3's PUT semantics). A missing bucket or a server
-    without the webhook target raises `NotificationSetupError` saying which and what to do.
+    ``arn`` is the webhook target's (`minio_arn`; default ID ``LLR``). Each named bucket's
+    notification configuration is replaced as a whole (S3's PUT semantics). A missing bucket
+    or a server without the webhook target raises `NotificationSetupError` saying which and
+    what to do.
     """
     from botocore.exceptions import ClientError
 
-    arn = arn or minio_arn(s3_client.meta.region_name or "us-east-1")
     rules = notification_rules(project, default_bucket, arn)
     for bucket, queue_rules in rules.items():
         try:

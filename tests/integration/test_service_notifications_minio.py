@@ -9,8 +9,8 @@ translated by `sandbox.service.s3events` exactly as the service will.
 from __future__ import annotations
 
 import json
-import os
 import stat
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +25,8 @@ from sandbox.backends.minio import MinioBackend
 from sandbox.core import Sandbox
 from sandbox.project import Project, load_project
 from sandbox.service.notifications import (
+    DEFAULT_ARN,
+    NotificationSetupError,
     WebhookTarget,
     configure_notifications,
     minio_arn,
@@ -125,7 +127,15 @@ def for_key(bucket: str, key: str) -> Any:
 
 
 def pending_events(target: WebhookTarget) -> list[str]:
-    return sorted(os.listdir(target.queue_dir))
+    """Events MinIO holds in its queue dir (files under ``<queue_dir>/minio-webhook-<id>/``)."""
+    return sorted(str(p) for p in Path(target.queue_dir).rglob("*") if p.is_file())
+
+
+def wait_until_queue_empty(target: WebhookTarget, timeout: float = DELIVERY) -> None:
+    deadline = time.monotonic() + timeout
+    while (pending := pending_events(target)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pending == [], f"MinIO still holds {len(pending)} event(s) after {timeout:.0f} s"
 
 
 # -- plumbing -------------------------------------------------------------------------------
@@ -156,6 +166,28 @@ def test_the_bucket_has_the_sample_functions_rule(sandbox: Sandbox, bucket: str)
     assert filters == {"prefix": "2026/", "suffix": ".pdf"}
 
 
+def test_the_arn_may_name_the_region_or_leave_it_out(
+    sandbox: Sandbox, bucket: str, project: Project
+) -> None:
+    for arn in (DEFAULT_ARN, minio_arn(REGION)):
+        rules = configure_notifications(sandbox.client(), project, bucket, arn)
+        assert [r["QueueArn"] for r in rules[bucket]] == [arn]
+    config = sandbox.client().get_bucket_notification_configuration(Bucket=bucket)
+    assert [r["QueueArn"] for r in config["QueueConfigurations"]] == [minio_arn(REGION)]
+
+
+def test_an_unknown_target_is_a_clear_error(
+    sandbox: Sandbox, bucket: str, project: Project
+) -> None:
+    with pytest.raises(NotificationSetupError, match="no webhook target arn:minio:sqs::llr"):
+        configure_notifications(sandbox.client(), project, bucket, "arn:minio:sqs::llr:webhook")
+
+
+def test_a_missing_bucket_is_a_clear_error(sandbox: Sandbox, project: Project) -> None:
+    with pytest.raises(NotificationSetupError, match=r"NoSuchBucket.*create the bucket first"):
+        configure_notifications(sandbox.client(), project, f"missing-{uuid.uuid4().hex[:8]}")
+
+
 # -- delivery -------------------------------------------------------------------------------
 def test_a_pdf_under_2026_is_posted_with_the_bearer_token(
     sandbox: Sandbox, bucket: str, receiver: Receiver, target: WebhookTarget
@@ -178,11 +210,10 @@ def test_uploads_outside_the_rule_are_never_posted(
     marker = "2026/04/marker.pdf"
     put(sandbox, bucket, marker)
     receiver.wait_for(for_key(bucket, marker), timeout=DELIVERY, what=marker)
-    # MinIO queues every matched event in the queue dir before sending it: once the queue is
-    # empty, nothing matched is still on its way.
-    assert pending_events(target) == []
-    got = {unquote_plus(k.partition("/")[2]) for k in receiver.received_keys()}
-    assert got.isdisjoint(excluded)
+    # MinIO queues every matched event in the queue dir before sending it, and deletes the
+    # file once the POST succeeded: once the queue is empty, nothing matched is on its way.
+    wait_until_queue_empty(target)
+    assert set(receiver.received_keys()).isdisjoint(excluded)
 
 
 def test_delivery_survives_the_receiver_being_down(
@@ -192,6 +223,11 @@ def test_delivery_survives_the_receiver_being_down(
     receiver.stop()
     try:
         put(sandbox, bucket, key)
+        # the refused event waits in the queue dir
+        deadline = time.monotonic() + DELIVERY
+        while not pending_events(target) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pending_events(target), "the event was not queued while the receiver was down"
         assert not any(for_key(bucket, key)(d) for d in receiver.deliveries)
     finally:
         receiver.start()
@@ -318,3 +354,39 @@ def _shape(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _shape(v) for k, v in value.items()}
     return type(value).__name__
+
+
+# -- across restarts of MinIO itself ----------------------------------------------------------
+@pytest.mark.slow
+def test_queued_events_survive_down_keep_data_and_the_queue_goes_with_the_data(
+    minio_backend: MinioBackend, project: Project, tmp_path: Path
+) -> None:
+    """``up``, an upload while nobody listens, ``down --keep-data``, ``up``: delivered; the
+    queue dir (in the state dir) stays with kept data and is removed by a plain ``down``."""
+    state_dir = tmp_path / "state"
+    target = new_webhook_target(state_dir / "minio-events")
+    receiver = Receiver(target.port)  # not started: the service is "down"
+    first = Sandbox.up("minio", state_dir=state_dir, backends=[minio_backend], webhook=target)
+    try:
+        name = f"keep-{uuid.uuid4().hex[:8]}"
+        first.client().create_bucket(Bucket=name)
+        configure_notifications(first.client(), project, name)
+        key = "2026/04/queued.pdf"
+        put(first, name, key)
+        deadline = time.monotonic() + DELIVERY
+        while not pending_events(target) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pending_events(target), "the event was not queued"
+    finally:
+        first.stop(keep_data=True)
+    assert pending_events(target), "down --keep-data dropped the queued event"
+    again = Sandbox.up("minio", state_dir=state_dir, backends=[minio_backend], webhook=target)
+    try:
+        assert again.webhook == target
+        receiver.start()
+        delivery = receiver.wait_for(for_key(name, key), timeout=REDELIVERY, what=key)
+        assert target.authorizes(delivery.headers["authorization"])
+    finally:
+        receiver.stop()
+        again.stop()
+    assert not Path(target.queue_dir).exists()

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote_plus
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ class Receiver:
 
 
 def key_of(delivery: Delivery) -> str:
-    """MinIO's top-level ``Key`` (``bucket/encoded key``) of a delivery, or ``?``."""
-    body = delivery.body
-    return str(body.get("Key", "?")) if isinstance(body, dict) else "?"
+    """The object key (decoded) of a delivery's record, or ``?``."""
+    try:
+        return unquote_plus(delivery.body["Records"][0]["s3"]["object"]["key"])
+    except (KeyError, IndexError, TypeError):
+        return "?"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -313,3 +314,18 @@ def test_v1_malformed_proxy_responses_are_refused_with_the_reason(result: Any, r
 def test_v2_malformed_proxy_responses_are_refused_with_the_reason(result: Any, reason: str) -> None:
     with pytest.raises(MalformedProxyResponse, match=reason):
         response_to_http(result, "2.0")
+
+
+@pytest.mark.parametrize(
+    ("version", "sample"), [("2.0", "apigw_http_v2.json"), ("1.0", "apigw_rest.json")]
+)
+def test_a_real_request_event_has_every_field_of_awss_sample(version: str, sample: str) -> None:
+    events = Path(__file__).resolve().parents[1] / "events"
+    expected = json.loads((events / sample).read_text())
+    event = request(version)
+    assert set(expected) <= set(event)
+    assert set(expected["requestContext"]) <= set(event["requestContext"])
+    if version == "1.0":
+        assert set(expected["requestContext"]["identity"]) <= set(
+            event["requestContext"]["identity"]
+        )

@@ -8,6 +8,7 @@ import pytest
 
 from sandbox.project import FunctionSpec, Project, S3Trigger, load_project
 from sandbox.service.notifications import (
+    DEFAULT_ARN,
     WebhookTarget,
     minio_arn,
     minio_env,
@@ -23,8 +24,12 @@ def target(tmp_path: Path) -> WebhookTarget:
     return WebhookTarget("http://127.0.0.1:9999/_llr/s3-events", "t" * 32, str(tmp_path / "q"))
 
 
+def test_the_target_id_keeps_its_case_in_the_env_names(tmp_path: Path) -> None:
+    assert "MINIO_NOTIFY_WEBHOOK_ENABLE_mine" in minio_env(target(tmp_path), "mine")
+
+
 def test_minio_env_enables_the_target_with_endpoint_token_and_queue(tmp_path: Path) -> None:
-    env = minio_env(target(tmp_path), "llr")
+    env = minio_env(target(tmp_path))
     assert env == {
         "MINIO_NOTIFY_WEBHOOK_ENABLE_LLR": "on",
         "MINIO_NOTIFY_WEBHOOK_ENDPOINT_LLR": "http://127.0.0.1:9999/_llr/s3-events",
@@ -34,8 +39,9 @@ def test_minio_env_enables_the_target_with_endpoint_token_and_queue(tmp_path: Pa
 
 
 def test_the_arn_names_the_target_and_the_server_region() -> None:
-    assert minio_arn("us-east-1") == "arn:minio:sqs:us-east-1:llr:webhook"
+    assert minio_arn("us-east-1") == "arn:minio:sqs:us-east-1:LLR:webhook"
     assert minio_arn("", "other") == "arn:minio:sqs::other:webhook"
+    assert DEFAULT_ARN == "arn:minio:sqs::LLR:webhook"
 
 
 def test_a_new_target_has_a_random_token_and_a_free_loopback_port(tmp_path: Path) -> None:
@@ -97,7 +103,7 @@ def test_the_sample_function_gets_a_2026_prefix_and_pdf_suffix_rule() -> None:
         "reports": [
             {
                 "Id": "lambda-local-runner.s3.0",
-                "QueueArn": "arn:minio:sqs:us-east-1:llr:webhook",
+                "QueueArn": "arn:minio:sqs:us-east-1:LLR:webhook",
                 "Events": ["s3:ObjectCreated:*"],
                 "Filter": {
                     "Key": {
@@ -147,3 +153,22 @@ def test_backends_without_webhooks_say_triggers_are_not_available(backend: str) 
 
 def test_minio_has_triggers() -> None:
     assert triggers_problem("minio") is None
+
+
+def test_a_sandbox_without_a_webhook_says_triggers_are_off(tmp_path: Path) -> None:
+    from sandbox.backends import Endpoint, Handle
+    from sandbox.backends.minio import MinioBackend
+    from sandbox.core import Sandbox
+
+    endpoint = Endpoint("http://127.0.0.1:1", "a", "s", "us-east-1", "minio")
+    plain = Sandbox(MinioBackend(), Handle("minio", endpoint), workdir=tmp_path)
+    assert plain.webhook is None
+    assert plain.triggers_problem() == (
+        "S3 triggers are off: the sandbox was started without a webhook target"
+    )
+    t = target(tmp_path)
+    wired = Sandbox(
+        MinioBackend(), Handle("minio", endpoint, extra={"webhook": t.to_json()}), workdir=tmp_path
+    )
+    assert wired.webhook == t
+    assert wired.triggers_problem() is None

@@ -1,6 +1,7 @@
 """MinIO's notification body translated into AWS's S3 event, and which functions it is for.
 
-``tests/events/minio_put.json`` is a body captured from the pinned MinIO build (see
+``tests/events/minio_put*.json`` are bodies captured from the pinned MinIO build (the
+object of AWS's sample ``s3_put.json``, and an empty object; see
 ``tests/integration/test_service_notifications_minio.py``, which checks the same differences
 live). The hand-made bodies below vary one field at a time.
 """
@@ -25,8 +26,10 @@ from sandbox.service.s3events import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-CAPTURED = json.loads((REPO / "tests" / "events" / "minio_put.json").read_text())
-AWS_SAMPLE = json.loads((REPO / "tests" / "events" / "s3_put.json").read_text())
+EVENTS = REPO / "tests" / "events"
+CAPTURED = json.loads((EVENTS / "minio_put.json").read_text())
+CAPTURED_EMPTY = json.loads((EVENTS / "minio_put_empty.json").read_text())
+AWS_SAMPLE = json.loads((EVENTS / "s3_put.json").read_text())
 
 
 def body(
@@ -81,7 +84,9 @@ def test_the_key_keeps_slashes_and_spaces_are_plus(minio_key: str, aws_key: str)
 
 
 def test_version_source_and_region_are_set() -> None:
-    record = aws(body(), region="eu-west-3")
+    b = body()
+    b["Records"][0]["awsRegion"] = ""  # MinIO's value without a site region
+    record = aws(b, region="eu-west-3")
     assert (record["eventVersion"], record["eventSource"], record["awsRegion"]) == (
         "2.1",
         "aws:s3",
@@ -89,10 +94,17 @@ def test_version_source_and_region_are_set() -> None:
     )
 
 
-def test_an_object_without_size_has_size_0() -> None:
-    b = body()
-    del b["Records"][0]["s3"]["object"]["size"]
-    assert aws(b)["s3"]["object"]["size"] == 0
+def test_the_captured_key_is_encoded_exactly_as_in_awss_sample() -> None:
+    sample = AWS_SAMPLE["Records"][0]["s3"]["object"]["key"]
+    assert CAPTURED["Records"][0]["s3"]["object"]["key"] != sample
+    assert aws(CAPTURED)["s3"]["object"]["key"] == sample
+
+
+def test_an_empty_object_has_size_0() -> None:
+    assert "size" not in CAPTURED_EMPTY["Records"][0]["s3"]["object"]
+    obj = aws(CAPTURED_EMPTY)["s3"]["object"]
+    assert obj["size"] == 0
+    assert obj["eTag"] == "d41d8cd98f00b204e9800998ecf8427e"
 
 
 def test_removals_carry_no_size_or_etag_as_on_s3() -> None:
@@ -107,6 +119,19 @@ def test_minios_extras_are_dropped_and_the_shape_is_awss_sample() -> None:
     assert "contentType" not in record["s3"]["object"]
     assert "userMetadata" not in record["s3"]["object"]
     assert _shape(record) == _shape(AWS_SAMPLE["Records"][0])
+
+
+def test_real_values_are_kept() -> None:
+    raw, record = CAPTURED["Records"][0], aws(CAPTURED)
+    assert record["eventTime"] == raw["eventTime"]
+    assert record["s3"]["object"]["eTag"] == raw["s3"]["object"]["eTag"]
+    assert record["s3"]["object"]["sequencer"] == raw["s3"]["object"]["sequencer"]
+    assert record["responseElements"] == {
+        "x-amz-request-id": raw["responseElements"]["x-amz-request-id"],
+        "x-amz-id-2": raw["responseElements"]["x-amz-id-2"],
+    }
+    assert record["requestParameters"] == {"sourceIPAddress": "127.0.0.1"}
+    assert record["userIdentity"] == raw["userIdentity"]
 
 
 def test_a_version_id_is_kept() -> None:
