@@ -7,11 +7,13 @@ the handler: the protocol runs on file descriptors the worker moves out of the w
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the worker never needs asyncio: keep its cold start lean
+    import asyncio
 
 __all__ = ["MAX_MESSAGE", "WireError", "decode", "encode", "read_async", "read_sync", "write_sync"]
 
@@ -44,6 +46,8 @@ def _check(size: int) -> int:
 
 async def read_async(reader: asyncio.StreamReader) -> dict[str, Any]:
     """One message from ``reader`` (the service side)."""
+    import asyncio
+
     try:
         (size,) = _HEADER.unpack(await reader.readexactly(_HEADER.size))
         return decode(await reader.readexactly(_check(size)))

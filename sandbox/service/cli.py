@@ -107,15 +107,10 @@ def up_with_service(
 
 
 def trigger_arn(sb: Sandbox) -> str:
-    """The webhook target's ARN as MinIO names it.
+    """The ARN of the webhook target MinIO was started with, in the sandbox's region."""
+    from sandbox.service.notifications import minio_arn
 
-    MinIO takes the target id from the env var's suffix, which is upper case
-    (``MINIO_NOTIFY_WEBHOOK_ENABLE_LLR``), so the ARN reads ``...:LLR:webhook``; the
-    lower-case ``minio_arn()`` default is refused with InvalidArgument.
-    """
-    from sandbox.service.notifications import DEFAULT_TARGET_ID, minio_arn
-
-    return minio_arn(sb.endpoint.region, DEFAULT_TARGET_ID.upper())
+    return minio_arn(sb.endpoint.region)
 
 
 def _new_token() -> str:
