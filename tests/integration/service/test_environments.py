@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.service import ServiceConfig, start_service
 from sandbox._procs import free_ports
+from sandbox.service import ServiceConfig, start_service
 from tests.integration.service.conftest import PROJECT, wait_for
 
 pytestmark = pytest.mark.integration

@@ -76,7 +76,7 @@ def test_tail_log_result_decodes_to_start_output_end_and_a_lambda_report(lam: An
     assert f"START RequestId: {request_id} Version: $LATEST" in log
     assert "echo got {'hello': 'log'}" in log  # print()
     assert "to stderr" in log  # sys.stderr
-    assert f"[WARNING]\t" in log and f"\t{request_id}\ta warning from the handler" in log
+    assert "[WARNING]\t" in log and f"\t{request_id}\ta warning from the handler" in log
     assert f"END RequestId: {request_id}" in log
     assert REPORT.search(log), log
     assert log.index("START") < log.index("echo got") < log.index("END") < log.index("REPORT")
