@@ -67,8 +67,8 @@ class AsyncInvoker:
         self.succeeded = 0
         self.retried = 0
         self._queue: asyncio.Queue[AsyncEvent] = asyncio.Queue()
-        self._delayed: set[asyncio.TimerHandle] = set()
-        self._running = 0
+        self._delayed: dict[asyncio.TimerHandle, AsyncEvent] = {}
+        self._running_events: dict[int, AsyncEvent] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -83,15 +83,37 @@ class AsyncInvoker:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._consume()) for _ in range(self.concurrency)]
 
+    @property
+    def _running(self) -> int:
+        return len(self._running_events)
+
     async def stop(self) -> None:
-        """Stop running events. What is still queued is reported as lost, not silently dropped."""
-        for handle in self._delayed:
-            handle.cancel()
+        """Stop. Events queued, waiting for a retry or running are not dropped silently: each
+        is recorded with the failures ("the service stopped"), payload included, to replay."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        unfinished = list(self._running_events.values())
+        self._running_events.clear()
+        for handle, event in list(self._delayed.items()):
+            handle.cancel()
+            unfinished.append(event)
+        self._delayed.clear()
+        while not self._queue.empty():
+            unfinished.append(self._queue.get_nowait())
+        for event in unfinished:
+            event.errors.append(
+                {
+                    "attempt": event.attempts,
+                    "at": time.time(),
+                    "errorType": "Service.Stopped",
+                    "errorMessage": "the local Lambda service stopped before this event ran "
+                    "to completion",
+                }
+            )
+            self._give_up(event)
 
     def status(self) -> dict[str, Any]:
         return {
@@ -106,11 +128,9 @@ class AsyncInvoker:
     async def _consume(self) -> None:
         while True:
             event = await self._queue.get()
-            self._running += 1
-            try:
-                await self._attempt(event)
-            finally:
-                self._running -= 1
+            self._running_events[id(event)] = event
+            await self._attempt(event)
+            self._running_events.pop(id(event), None)
 
     async def _attempt(self, event: AsyncEvent) -> None:
         event.attempts += 1
@@ -132,11 +152,11 @@ class AsyncInvoker:
             handle: asyncio.TimerHandle
 
             def requeue() -> None:
-                self._delayed.discard(handle)
+                self._delayed.pop(handle, None)
                 self._queue.put_nowait(event)
 
             handle = loop.call_later(delay, requeue)
-            self._delayed.add(handle)
+            self._delayed[handle] = event
             return
         self._give_up(event)
 

@@ -165,3 +165,28 @@ def test_async_events_are_retried_after_each_delay_then_given_up_and_recorded(
     recorded = json.loads((tmp_path / "f.jsonl").read_text())
     assert recorded["payload"] == '{"n": 1}' and recorded["attempts"] == 3
     assert invoker.status()["retried"] == 2 and invoker.depth == 0
+
+
+def test_events_still_queued_when_the_service_stops_are_recorded_not_dropped(
+    tmp_path: Path,
+) -> None:
+    started = asyncio.Event()
+
+    async def run(event: AsyncEvent) -> Outcome:
+        started.set()
+        await asyncio.sleep(60)  # still running when the service stops
+        raise AssertionError("never reached")
+
+    async def scenario() -> AsyncInvoker:
+        invoker = AsyncInvoker(run, concurrency=1, failures_path=tmp_path / "f.jsonl")
+        invoker.start()
+        for n in range(3):
+            invoker.submit(AsyncEvent("echo", b"{}", f"rid-{n}"))
+        await started.wait()
+        await invoker.stop()
+        return invoker
+
+    invoker = asyncio.run(scenario())
+    assert sorted(f["request_id"] for f in invoker.failures) == ["rid-0", "rid-1", "rid-2"]
+    assert {f["errors"][-1]["errorType"] for f in invoker.failures} == {"Service.Stopped"}
+    assert len((tmp_path / "f.jsonl").read_text().splitlines()) == 3
