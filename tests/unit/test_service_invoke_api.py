@@ -190,3 +190,16 @@ def test_events_still_queued_when_the_service_stops_are_recorded_not_dropped(
     assert sorted(f["request_id"] for f in invoker.failures) == ["rid-0", "rid-1", "rid-2"]
     assert {f["errors"][-1]["errorType"] for f in invoker.failures} == {"Service.Stopped"}
     assert len((tmp_path / "f.jsonl").read_text().splitlines()) == 3
+
+
+def test_follow_prints_the_log_then_what_is_appended(tmp_path: Path) -> None:
+    from sandbox.service.logs import FunctionLogs, follow
+
+    logs = FunctionLogs(tmp_path / "logs")
+    logs.append("echo", "START one\n")
+    chunks = follow(logs.path("echo"), interval=0.01)
+    assert next(chunks) == "START one\n"
+    logs.append("echo", "START two\n")
+    assert next(chunks) == "START two\n"
+    chunks.close()
+    assert logs.path("echo").stat().st_mode & 0o777 == 0o600

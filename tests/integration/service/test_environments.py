@@ -46,7 +46,7 @@ def test_eight_concurrent_calls_run_in_eight_environments_each_a_cold_start(
     results = _concurrently(
         8,
         lambda i: json.loads(
-            clients[i].invoke(FunctionName="hold", Payload=b'{"seconds": 1.5}')["Payload"].read()
+            clients[i].invoke(FunctionName="hold", Payload=b'{"seconds": 3}')["Payload"].read()
         ),
     )
     pids = {r["pid"] for r in results}
