@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
+import logging
 import signal
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -33,16 +32,15 @@ from typing import Any
 from sandbox.project import FunctionSpec
 from sandbox.runtime import FunctionConfig, Invocation
 from sandbox.runtime.environment import INIT_TIMEOUT_S
-from sandbox.service._wire import WireError, encode, read_async
+from sandbox.service._spawn import WorkerFailed, WorkerProcess
+from sandbox.service._wire import WireError
 from sandbox.service.logs import FunctionLogs, invocation_block
 
 __all__ = ["Counters", "Outcome", "Pools", "Throttled", "WorkerFailed"]
 
-_PR_SET_PDEATHSIG = 1
 #: Past the function's own timeout (and INIT's), how long the service waits for a worker
 #: before it declares it hung and kills it.
 _HANG_MARGIN_S = 10.0
-_STOP_GRACE_S = 2.0
 
 
 class Throttled(Exception):
@@ -51,10 +49,6 @@ class Throttled(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-class WorkerFailed(Exception):
-    """An environment's process could not be started."""
 
 
 @dataclass
@@ -81,96 +75,12 @@ class Outcome:
     pid: int
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-class _Worker:
-    """One worker process hosting one execution environment."""
-
-    def __init__(self, process: asyncio.subprocess.Process, config: FunctionConfig) -> None:
-        self.process = process
-        self.config = config
-        self.pid = process.pid
-        self.last_used = time.monotonic()
-        self.invocations = 0
-
-    @classmethod
-    async def spawn(cls, config: FunctionConfig, *, tmp_parent: str) -> _Worker:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "sandbox.service.worker",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            cwd=config.task_root,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        )
-        worker = cls(process, config)
-        settings = {f.name: getattr(config, f.name) for f in fields(config)}
-        settings["env"] = dict(config.env)
-        hello = {"config": settings, "tmp_parent": tmp_parent}
-        try:
-            worker._send(hello)
-            ready = await asyncio.wait_for(worker._receive(), timeout=60)
-        except (WireError, TimeoutError, OSError) as e:
-            code = await worker.kill()
-            raise WorkerFailed(
-                f"the execution environment for {config.function_name} did not start "
-                f"(exit status {code}: {e}); see the service log"
-            ) from e
-        if not ready.get("ready"):
-            await worker.kill()
-            raise WorkerFailed(f"the worker answered {ready!r} instead of ready")
-        return worker
-
-    def _send(self, message: dict[str, Any]) -> None:
-        stdin = self.process.stdin
-        assert stdin is not None
-        stdin.write(encode(message))
-
-    async def _receive(self) -> dict[str, Any]:
-        stdout = self.process.stdout
-        assert stdout is not None
-        return await read_async(stdout)
-
-    async def call(self, message: dict[str, Any]) -> dict[str, Any]:
-        self._send(message)
-        stdin = self.process.stdin
-        assert stdin is not None
-        await stdin.drain()
-        return await self._receive()
-
-    async def stop(self, grace: float = _STOP_GRACE_S) -> None:
-        """Close the pipe (the worker ends its environment and exits); kill it if it lingers."""
-        if self.process.returncode is None and self.process.stdin is not None:
-            with contextlib.suppress(OSError, RuntimeError):
-                self.process.stdin.close()
-        try:
-            await asyncio.wait_for(self.process.wait(), grace)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), grace)
-            except TimeoutError:
-                await self.kill()
-
-    async def kill(self) -> int | None:
-        with contextlib.suppress(ProcessLookupError):
-            self.process.kill()
-        with contextlib.suppress(TimeoutError):
-            return await asyncio.wait_for(self.process.wait(), 5)
-        return None
-
-
 @dataclass
 class _Function:
     spec: FunctionSpec
     config: FunctionConfig
-    idle: list[_Worker] = field(default_factory=list)
-    busy: set[_Worker] = field(default_factory=set)
+    idle: list[WorkerProcess] = field(default_factory=list)
+    busy: set[WorkerProcess] = field(default_factory=set)
     starting: int = 0
     counters: Counters = field(default_factory=Counters)
 
@@ -199,6 +109,7 @@ class Pools:
         self.idle_timeout = idle_timeout
         self._tmp_parent = tmp_parent
         self._waiters: list[asyncio.Future[None]] = []
+        self._stopping: set[asyncio.Task[None]] = set()  # workers being stopped, awaited by close
         self._reaper: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -212,7 +123,7 @@ class Pools:
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def _acquire(self, fn: _Function, *, wait: bool) -> tuple[_Worker, bool]:
+    async def _acquire(self, fn: _Function, *, wait: bool) -> tuple[WorkerProcess, bool]:
         while True:
             if self._closed:
                 raise WorkerFailed("the service is shutting down")
@@ -238,24 +149,24 @@ class Pools:
             self._waiters.append(waiter)
             await waiter
 
-    async def _start(self, fn: _Function) -> _Worker:
+    async def _start(self, fn: _Function) -> WorkerProcess:
         fn.starting += 1
         try:
-            worker = await _Worker.spawn(fn.config, tmp_parent=self._tmp_parent)
+            worker = await WorkerProcess.spawn(fn.config, tmp_parent=self._tmp_parent)
         finally:
             fn.starting -= 1
             self._wake()
         fn.busy.add(worker)
         return worker
 
-    def _oldest_idle(self) -> tuple[_Function, _Worker] | None:
+    def _oldest_idle(self) -> tuple[_Function, WorkerProcess] | None:
         candidates = [(w.last_used, id(w), f, w) for f in self.functions.values() for w in f.idle]
         if not candidates:
             return None
         _, _, fn, worker = min(candidates)
         return fn, worker
 
-    async def _discard(self, victim: tuple[_Function, _Worker]) -> None:
+    async def _discard(self, victim: tuple[_Function, WorkerProcess]) -> None:
         fn, worker = victim
         if worker in fn.idle:
             fn.idle.remove(worker)
@@ -263,11 +174,13 @@ class Pools:
         self._wake()
         await worker.stop()
 
-    def _release(self, fn: _Function, worker: _Worker, *, discard: bool) -> None:
+    def _release(self, fn: _Function, worker: WorkerProcess, *, discard: bool) -> None:
         fn.busy.discard(worker)
         worker.last_used = time.monotonic()
         if discard or self._closed or worker.process.returncode is not None:
-            asyncio.get_running_loop().create_task(worker.stop())
+            task = asyncio.get_running_loop().create_task(worker.stop())
+            self._stopping.add(task)
+            task.add_done_callback(self._stopping.discard)
         else:
             fn.idle.append(worker)
         self._wake()
@@ -328,7 +241,10 @@ class Pools:
         interval = max(0.05, min(self.idle_timeout / 4, 5.0))
         while True:
             await asyncio.sleep(interval)
-            await self.reap()
+            try:
+                await self.reap()
+            except Exception:  # one failed stop must not end reaping for good
+                logging.getLogger("sandbox.service").exception("reaping idle environments")
 
     async def reap(self) -> int:
         """Stop the environments idle for longer than ``idle_timeout``; return how many."""
@@ -354,7 +270,7 @@ class Pools:
         for fn in self.functions.values():
             fn.idle.clear()
         self._wake()
-        await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
+        await asyncio.gather(*(w.stop() for w in workers), *self._stopping, return_exceptions=True)
 
     def status(self) -> dict[str, Any]:
         per_function = {}
