@@ -23,7 +23,7 @@ from s3_manifest.requests import parse_event
 from s3_manifest.settings import Settings
 from sandbox.backends.minio import MinioBackend
 from sandbox.core import Sandbox
-from sandbox.project import Project, load_project
+from sandbox.project import FunctionSpec, Project, S3Trigger, load_project
 from sandbox.service.notifications import (
     DEFAULT_ARN,
     NotificationSetupError,
@@ -390,3 +390,94 @@ def test_queued_events_survive_down_keep_data_and_the_queue_goes_with_the_data(
         receiver.stop()
         again.stop()
     assert not Path(target.queue_dir).exists()
+
+
+# -- other event types, on a bucket with a project of our own -----------------------------------
+EVENTS_PROJECT = Project(
+    root=str(REPO),
+    functions={
+        "created": FunctionSpec("created", triggers=(S3Trigger(prefix="in/"),)),
+        "removed": FunctionSpec(
+            "removed", triggers=(S3Trigger(prefix="in/", events=("s3:ObjectRemoved:*",)),)
+        ),
+    },
+)
+
+
+@pytest.fixture(scope="module")
+def events_bucket(sandbox: Sandbox) -> str:
+    name = f"evts-{uuid.uuid4().hex[:10]}"
+    sandbox.client().create_bucket(Bucket=name)
+    configure_notifications(sandbox.client(), EVENTS_PROJECT, name)
+    return name
+
+
+def aws_for(delivery: Delivery, bucket: str) -> tuple[list[str], dict[str, Any]]:
+    pairs = events_for(delivery.body, EVENTS_PROJECT, bucket, region=REGION)
+    assert len(pairs) == 1
+    ((function, event),) = pairs
+    return [function], event["Records"][0]
+
+
+def wait_event(receiver: Receiver, bucket: str, key: str, event: str) -> Delivery:
+    def matches(d: Delivery) -> bool:
+        return for_key(bucket, key)(d) and d.body["Records"][0]["eventName"] == event
+
+    return receiver.wait_for(matches, timeout=DELIVERY, what=f"{event} {key}")
+
+
+def test_a_delete_is_object_removed_without_size_or_etag(
+    sandbox: Sandbox, events_bucket: str, receiver: Receiver
+) -> None:
+    key = "in/to-delete.txt"
+    put(sandbox, events_bucket, key)
+    sandbox.client().delete_object(Bucket=events_bucket, Key=key)
+    delivery = wait_event(receiver, events_bucket, key, "s3:ObjectRemoved:Delete")
+    functions, record = aws_for(delivery, events_bucket)
+    assert functions == ["removed"]
+    assert record["eventName"] == "ObjectRemoved:Delete"
+    assert set(record["s3"]["object"]) == {"key", "sequencer"}
+    assert record["s3"]["configurationId"] == "removed.s3.0"
+
+
+def test_a_copy_and_a_multipart_upload_are_their_created_events(
+    sandbox: Sandbox, events_bucket: str, receiver: Receiver
+) -> None:
+    client = sandbox.client()
+    put(sandbox, events_bucket, "in/source.bin", body=b"x" * 10)
+    client.copy_object(
+        Bucket=events_bucket,
+        Key="in/copy.bin",
+        CopySource={"Bucket": events_bucket, "Key": "in/source.bin"},
+    )
+    part = b"p" * (5 * 1024 * 1024)
+    upload = client.create_multipart_upload(Bucket=events_bucket, Key="in/multi.bin")
+    etags = [
+        client.upload_part(
+            Bucket=events_bucket,
+            Key="in/multi.bin",
+            UploadId=upload["UploadId"],
+            PartNumber=n,
+            Body=part,
+        )["ETag"]
+        for n in (1, 2)
+    ]
+    client.complete_multipart_upload(
+        Bucket=events_bucket,
+        Key="in/multi.bin",
+        UploadId=upload["UploadId"],
+        MultipartUpload={
+            "Parts": [{"ETag": e, "PartNumber": n} for n, e in enumerate(etags, start=1)]
+        },
+    )
+    copy = wait_event(receiver, events_bucket, "in/copy.bin", "s3:ObjectCreated:Copy")
+    _, record = aws_for(copy, events_bucket)
+    assert (record["eventName"], record["s3"]["object"]["size"]) == ("ObjectCreated:Copy", 10)
+    multi = wait_event(
+        receiver, events_bucket, "in/multi.bin", "s3:ObjectCreated:CompleteMultipartUpload"
+    )
+    functions, record = aws_for(multi, events_bucket)
+    assert functions == ["created"]
+    assert record["eventName"] == "ObjectCreated:CompleteMultipartUpload"
+    assert record["s3"]["object"]["size"] == 2 * len(part)
+    assert record["s3"]["object"]["eTag"].endswith("-2")

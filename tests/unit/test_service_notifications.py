@@ -172,3 +172,24 @@ def test_a_sandbox_without_a_webhook_says_triggers_are_off(tmp_path: Path) -> No
     )
     assert wired.webhook == t
     assert wired.triggers_problem() is None
+
+
+def test_only_the_minio_backend_is_given_the_webhook_and_others_say_why(tmp_path: Path) -> None:
+    from sandbox.backends import Selection
+    from sandbox.backends.docker import DockerBackend
+    from sandbox.backends.external import ExternalBackend
+    from sandbox.backends.minio import MinioBackend
+    from sandbox.backends.seaweedfs import SeaweedFSBackend
+    from sandbox.core import _with_webhook
+
+    t = target(tmp_path)
+    minio = MinioBackend(build=False)
+    chosen = _with_webhook(Selection(minio, "requested"), t, lambda _m: None)
+    assert isinstance(chosen.backend, MinioBackend) and chosen.backend.webhook == t
+    assert minio.webhook is None  # the shared instance is left as it was
+    for other in (DockerBackend(), SeaweedFSBackend(), ExternalBackend()):
+        said: list[str] = []
+        selection = Selection(other, "requested")
+        assert _with_webhook(selection, t, said.append) is selection
+        assert said == [triggers_problem(other.name)]
+    assert _with_webhook(Selection(minio, "r"), None, lambda _m: None).backend is minio
