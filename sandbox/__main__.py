@@ -47,6 +47,18 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--no-service", action="store_true", help="S3 only: no local Lambda service, no triggers"
     )
+    up.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=300.0,
+        help="service: reap environments idle this long (s)",
+    )
+    up.add_argument(
+        "--max-environments",
+        type=int,
+        default=16,
+        help="service: environments at once, all functions",
+    )
 
     status = sub.add_parser("status", help="show the recorded sandbox and whether it serves")
     status.add_argument("--show-credentials", action="store_true")
@@ -127,6 +139,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             report=_say,
             backends=backends,
+            idle_timeout=args.idle_timeout,
+            max_environments=args.max_environments,
         )
     info = _describe(sb, show_credentials=False, problem=None)
     if not args.no_service:

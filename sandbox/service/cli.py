@@ -23,6 +23,7 @@ from sandbox import state as state_mod
 from sandbox.backends._base import Reporter, SandboxError
 from sandbox.core import Sandbox
 from sandbox.project import ProjectConfigError, load_project
+from sandbox.runtime._config import ConfigError
 from sandbox.service.config import ServiceConfig
 from sandbox.service.logs import follow
 from sandbox.service.process import ServiceRecord, fetch_status, start_service, stop_recorded
@@ -61,6 +62,8 @@ def up_with_service(
     timeout: float,
     report: Reporter,
     backends: Any = None,
+    idle_timeout: float = 300.0,
+    max_environments: int = 16,
 ) -> tuple[Sandbox, ServiceRecord]:
     """``python -m sandbox up`` with the service: S3 (with its webhook), the service, triggers."""
     from sandbox.service.notifications import (
@@ -69,6 +72,11 @@ def up_with_service(
         configure_notifications,
     )
 
+    if idle_timeout <= 0 or max_environments < 1:
+        raise ConfigError(
+            f"--idle-timeout must be positive (got {idle_timeout}) and --max-environments at "
+            f"least 1 (got {max_environments})"
+        )
     project = load_project()  # a malformed config stops `up` before anything starts
     old = _record(state_dir)
     existing = Sandbox.attach(state_dir, backends=backends)
@@ -89,7 +97,8 @@ def up_with_service(
         backends=backends,
         webhook=webhook,
     )
-    record = _ensure_service(sb, old, project.source, port, api_port, state_dir, report)
+    limits = {"idle_timeout": idle_timeout, "max_environments": max_environments}
+    record = _ensure_service(sb, old, project.source, port, api_port, state_dir, report, limits)
     saved = state_mod.load(state_dir)
     if saved is not None:
         saved.service = record.to_json()
@@ -127,6 +136,7 @@ def _ensure_service(
     api_port: int,
     state_dir: Path,
     report: Reporter,
+    limits: dict[str, Any],
 ) -> ServiceRecord:
     if old is not None and old.alive() is None:
         try:
@@ -146,6 +156,7 @@ def _ensure_service(
         region=sb.endpoint.region,
         webhook_token=webhook.token if webhook is not None else None,
         default_bucket=_default_bucket(sb.env()),
+        **limits,
     )
     return start_service(config, detached=True, report=report).record
 
