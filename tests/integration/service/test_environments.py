@@ -156,3 +156,34 @@ def test_idle_environments_are_reaped_after_the_idle_timeout(
             lambda: svc.status()["functions"]["hold"]["pids"] == [], timeout=10, what="the reaper"
         )
         wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=5, what=f"pid {pid} to exit")
+
+
+def test_the_service_wide_cap_evicts_idle_environments_then_throttles(
+    minio: Any, tmp_path: Path, new_client: Any
+) -> None:
+    sb, _, _ = minio
+    port, api_port = free_ports(2)
+    config = ServiceConfig(
+        port=port, api_port=api_port, run_dir=str(tmp_path / "svc"), project=str(PROJECT),
+        function_env=sb.env(), max_environments=1,
+    )  # fmt: skip
+    with start_service(config) as svc:
+        client = new_client(svc.url)
+        client.invoke(FunctionName="echo", Payload=b"{}")["Payload"].read()
+        (echo_pid,) = svc.status()["functions"]["echo"]["pids"]
+        # The only slot is held by an idle `echo`: `hold` evicts it rather than throttling.
+        client.invoke(FunctionName="hold", Payload=b'{"seconds": 0}')["Payload"].read()
+        assert svc.status()["functions"]["echo"]["pids"] == []
+        wait_for(lambda: not Path(f"/proc/{echo_pid}").exists(), timeout=10, what="eviction")
+        # With the slot busy, a second concurrent call is throttled at the account level.
+        clients = [new_client(svc.url) for _ in range(2)]
+
+        def call(i: int) -> Any:
+            response = clients[i].invoke(FunctionName="hold", Payload=b'{"seconds": 2}')
+            response["Payload"].read()
+            return response
+
+        results = _concurrently(2, call)
+        throttled = [r for r in results if isinstance(r, Exception)]
+        assert len(throttled) == 1, results
+        assert throttled[0].response["Reason"] == "ConcurrentInvocationLimitExceeded"
