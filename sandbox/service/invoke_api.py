@@ -198,6 +198,17 @@ async def handle_invoke(request: web.Request) -> web.Response:
 
 
 async def _invoke(service: Service, request: web.Request) -> web.Response:
+    # The body first, whatever the answer: a client still sending 7 MB to a refused request
+    # would otherwise see its connection reset instead of the error.
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge as e:
+        raise InvokeError(
+            413,
+            "RequestTooLargeException",
+            f"Request must be smaller than {SYNC_REQUEST_LIMIT} bytes for the InvokeFunction "
+            f"operation ({e.text})",
+        ) from e
     name = resolve_name(
         request.match_info["name"],
         request.query.get("Qualifier"),
@@ -217,15 +228,6 @@ async def _invoke(service: Service, request: web.Request) -> web.Response:
             400, "InvalidParameterValueException", f"LogType {log_type!r}: expected None or Tail"
         )
     context = _client_context(request.headers.get("X-Amz-Client-Context"))
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge as e:
-        raise InvokeError(
-            413,
-            "RequestTooLargeException",
-            f"Request must be smaller than {SYNC_REQUEST_LIMIT} bytes for the InvokeFunction "
-            f"operation ({e.text})",
-        ) from e
     payload = check_payload(body, "Event" if invocation_type == "Event" else "RequestResponse")
     headers = {"X-Amz-Executed-Version": "$LATEST"}
     if invocation_type == "DryRun":
