@@ -1,4 +1,4 @@
-"""``python -m sandbox``: up | status | env | down | ensure-minio (and event, run, faults).
+"""``python -m sandbox``: up | status | env | down | logs | ensure-minio (and event, run, faults).
 
 Exit codes: 0 done, 1 the sandbox could not do it (message on stderr), 2 bad arguments.
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 from sandbox import state as state_mod
 from sandbox.backends import BACKEND_NAMES, SandboxError
 from sandbox.core import DEFAULT_REGION, DEFAULT_TIMEOUT, Sandbox
+from sandbox.runtime._config import ConfigError
 
 #: Subcommands implemented elsewhere, imported only when used: name -> "module:function(argv)".
 _DELEGATED = {
@@ -58,6 +59,21 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--endpoint", help="external backend: the S3 URL (default: AWS S3)")
     up.add_argument("--profile", help="external backend: the AWS profile for credentials")
     up.add_argument("--json", action="store_true", help="print the result as JSON")
+    up.add_argument(
+        "--no-service", action="store_true", help="S3 only: no local Lambda service, no triggers"
+    )
+    up.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=300.0,
+        help="service: reap environments idle this long (s)",
+    )
+    up.add_argument(
+        "--max-environments",
+        type=int,
+        default=16,
+        help="service: environments at once, all functions",
+    )
 
     status = sub.add_parser("status", help="show the recorded sandbox and whether it serves")
     status.add_argument("--show-credentials", action="store_true")
@@ -70,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
 
     down = sub.add_parser("down", help="stop the sandbox and remove its data")
     down.add_argument("--keep-data", action="store_true", help="keep data and credentials")
+
+    logs = sub.add_parser("logs", help="a function's log (START, output, END, REPORT)")
+    logs.add_argument("function", nargs="?", help="default: the project's only function")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    logs.add_argument("--failed", action="store_true", help="async events given up on (JSONL)")
 
     sub.add_parser("ensure-minio", help="find or build (go install) the pinned MinIO binary")
     for name, target in _DELEGATED.items():
@@ -117,15 +138,33 @@ def _cmd_up(args: argparse.Namespace) -> int:
         backends = [b for b in default_backends(report=_say) if b.name != "external"] + [
             ExternalBackend(url=args.endpoint, profile=args.profile)
         ]
-    sb = Sandbox.up(
-        args.backend,
-        state_dir=args.state_dir,
-        region=args.region,
-        timeout=args.timeout,
-        report=_say,
-        backends=backends,
-    )
+    if args.no_service:
+        sb = Sandbox.up(
+            args.backend,
+            state_dir=args.state_dir,
+            region=args.region,
+            timeout=args.timeout,
+            report=_say,
+            backends=backends,
+        )
+    else:
+        from sandbox.service.cli import up_with_service
+
+        sb, _service = up_with_service(
+            backend=args.backend,
+            state_dir=Path(args.state_dir or state_mod.default_state_dir()).absolute(),
+            region=args.region,
+            timeout=args.timeout,
+            report=_say,
+            backends=backends,
+            idle_timeout=args.idle_timeout,
+            max_environments=args.max_environments,
+        )
     info = _describe(sb, show_credentials=False, problem=None)
+    if not args.no_service:
+        from sandbox.service.cli import service_info
+
+        info.update(service_info(sb.workdir, as_json=args.json))
     if sb.started_in is not None:
         info["ready_in_seconds"] = round(sb.started_in, 2)
     if sb.selection is not None:
@@ -159,6 +198,10 @@ def _cmd_status(args: argparse.Namespace) -> int:
             "with the same data and credentials"
         )
     info.update(_faults_status(sb))
+    if running:
+        from sandbox.service.cli import service_info
+
+        info.update(service_info(sb.workdir, as_json=args.json))
     _print_info(info, args.json)
     return 0 if problem is None else 1
 
@@ -181,9 +224,11 @@ def _cmd_env(args: argparse.Namespace) -> int:
     recorded = state_mod.load(sb.workdir)
     if recorded is None or not recorded.running:
         raise SandboxError("the sandbox is stopped; run `python -m sandbox up` first")
+    from sandbox.service.cli import service_env
+
     env = sb.env()
     if not args.direct:
-        env = _through_faults(sb, env)
+        env = {**_through_faults(sb, env), **service_env(sb.workdir)}
     for key, value in env.items():
         print(f"export {key}={shlex.quote(value)}")
     return 0
@@ -205,6 +250,9 @@ def _cmd_down(args: argparse.Namespace) -> int:
     if sb is None:
         _say("no sandbox recorded; nothing to stop")
     else:
+        from sandbox.service.cli import stop_recorded_service
+
+        stop_recorded_service(sb.workdir, keep_data=args.keep_data, report=_say)
         sb.stop(keep_data=args.keep_data)
         kept = f"; data kept in {sb.handle.data_dir}" if args.keep_data else ""
         print(f"sandbox down: {sb.backend.name} stopped{kept}")
@@ -227,6 +275,12 @@ def _cmd_ensure_minio(_args: argparse.Namespace) -> int:
 
     print(ensure_minio(report=_say))
     return 0
+
+
+def _cmd_logs(args: argparse.Namespace) -> int:
+    from sandbox.service.cli import cmd_logs
+
+    return cmd_logs(args)
 
 
 def _delegate(name: str, argv: Sequence[str]) -> int:
@@ -253,12 +307,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "env": _cmd_env,
         "down": _cmd_down,
         "ensure-minio": _cmd_ensure_minio,
+        "logs": _cmd_logs,
     }
     try:
         return commands[args.command](args)
     except SandboxError as e:
         _say(f"error: {e}")
         return 1
+    except ConfigError as e:  # the project's [tool.lambda_local_runner] table, for one
+        _say(f"error: {e}")
+        return 2
 
 
 if __name__ == "__main__":

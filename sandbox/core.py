@@ -8,6 +8,7 @@ outlive it and are found again through the state file.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import shutil
 import signal
 import tempfile
@@ -16,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox import state as state_mod
 from sandbox._s3 import S3Client, list_buckets_problem, make_client
@@ -31,6 +32,9 @@ from sandbox.backends._base import (
     quiet,
 )
 from sandbox.backends._selection import Selection, select_backend
+
+if TYPE_CHECKING:
+    from sandbox.service.notifications import WebhookTarget
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_TIMEOUT = 90.0
@@ -74,16 +78,21 @@ class Sandbox:
         detached: bool = False,
         report: Reporter = quiet,
         backends: Sequence[Backend] | None = None,
+        webhook: WebhookTarget | None = None,
     ) -> Sandbox:
         """Choose and start a backend; wait until it serves signed requests.
 
         Without ``state_dir`` everything lives in a temporary directory removed on :meth:`stop`.
         With it, the state file is written there (``detached`` requires it).
+
+        ``webhook`` makes MinIO POST bucket events there (S3 triggers). Other backends cannot;
+        they start without it and say so through ``report`` and :meth:`triggers_problem`.
         """
         if detached and state_dir is None:
             raise ValueError("a detached sandbox needs a state_dir to be found again")
         selection = select_backend(backend, backends or default_backends(report=report))
         report(selection.explain())
+        selection = _with_webhook(selection, webhook, report)
         sdir = Path(state_dir).absolute() if state_dir is not None else None
         return cls._launch(selection, sdir, region, timeout, detached, report, reuse=None)
 
@@ -170,8 +179,12 @@ class Sandbox:
         timeout: float = DEFAULT_TIMEOUT,
         report: Reporter = quiet,
         backends: Sequence[Backend] | None = None,
+        webhook: WebhookTarget | None = None,
     ) -> Sandbox:
         """Start a detached sandbox, or reuse the recorded one if it is healthy (idempotent).
+
+        ``webhook`` as in :meth:`start`. A reused running sandbox keeps the webhook target it
+        was started with (read it back from :attr:`webhook`).
 
         Stale state (process gone, container removed, server not answering) is cleaned up and a
         new server started. Data kept by ``down --keep-data`` is reused with its credentials.
@@ -197,6 +210,11 @@ class Sandbox:
                         f"reusing the running {existing.backend.name} sandbox at "
                         f"{existing.endpoint.url}"
                     )
+                    if webhook is not None and existing.webhook is None:
+                        report(
+                            "the running sandbox was started without a webhook target, so "
+                            "S3 triggers are off; `python -m sandbox down` and `up` again"
+                        )
                     return existing
                 report(f"stale sandbox state ({problem}); cleaning it up")
                 existing.backend.stop(existing.handle, keep_data=True)
@@ -209,6 +227,7 @@ class Sandbox:
             reuse = None
         elif reuse is not None:
             report(f"reusing data kept in {reuse.data_dir}")
+        selection = _with_webhook(selection, webhook, report)
         sandbox = cls._launch(selection, sdir, region, timeout, True, report, reuse)
         from sandbox.faults import recorded as recorded_faults
 
@@ -240,6 +259,26 @@ class Sandbox:
 
     def healthy(self) -> bool:
         return self.problem() is None
+
+    @property
+    def webhook(self) -> WebhookTarget | None:
+        """The webhook target the S3 server was started with (token included), if any."""
+        recorded = self.handle.extra.get("webhook")
+        if not recorded:
+            return None
+        from sandbox.service.notifications import WebhookTarget
+
+        return WebhookTarget.from_json(recorded)
+
+    def triggers_problem(self) -> str | None:
+        """``None`` when S3 events reach the webhook target, else why they cannot."""
+        if self.webhook is not None:
+            return None
+        from sandbox.service.notifications import triggers_problem
+
+        return triggers_problem(self.backend.name) or (
+            "S3 triggers are off: the sandbox was started without a webhook target"
+        )
 
     # -- teardown ---------------------------------------------------------------------------
     def stop(self, *, keep_data: bool = False) -> None:
@@ -274,6 +313,22 @@ class Sandbox:
 
     def __repr__(self) -> str:
         return f"Sandbox(backend={self.backend.name!r}, url={self.endpoint.url!r})"
+
+
+def _with_webhook(
+    selection: Selection, webhook: WebhookTarget | None, report: Reporter
+) -> Selection:
+    """The selection, its backend set to POST bucket events to ``webhook`` where it can."""
+    if webhook is None:
+        return selection
+    from sandbox.backends.minio import MinioBackend
+    from sandbox.service.notifications import triggers_problem
+
+    backend = selection.backend
+    if isinstance(backend, MinioBackend):
+        return dataclasses.replace(selection, backend=dataclasses.replace(backend, webhook=webhook))
+    report(triggers_problem(backend.name) or f"S3 triggers are not available on {backend.name}")
+    return selection
 
 
 def _backend_named(name: str, backends: Sequence[Backend] | None) -> Backend:

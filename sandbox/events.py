@@ -53,43 +53,58 @@ def s3_event(
     bucket: str,
     key: str,
     *,
-    size: int = 1024,
+    size: int | None = 1024,
     etag: str | None = None,
     region: str = "us-east-1",
     event_name: str = "ObjectCreated:Put",
     now: float | None = None,
     version_id: str | None = None,
+    event_time: str | None = None,
+    sequencer: str | None = None,
+    configuration_id: str = "lambda-local-runner",
+    principal_id: str = "AWS:AIDAEXAMPLEPRINCIPAL",
+    owner_id: str = "A3EXAMPLEOWNER",
+    source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
+    host_id: str | None = None,
 ) -> dict[str, Any]:
-    """An S3 notification for one object. ``etag`` without quotes (as S3 puts it in events)."""
+    """An S3 notification for one object. ``etag`` without quotes (as S3 puts it in events).
+
+    ``key`` is the object's real (decoded) name. The keyword arguments after ``version_id``
+    carry what a real server reported (`sandbox.service.s3events` passes MinIO's values);
+    left out, they are made up. ``size=None`` leaves out ``size`` and ``eTag``, as S3 does for
+    ``ObjectRemoved`` events.
+    """
     now = time.time() if now is None else now
-    obj: dict[str, Any] = {
-        "key": quote_plus(key, safe="/"),
-        "size": size,
-        "eTag": (etag or hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()).strip('"'),
-        "sequencer": f"{int(now * 1e6):X}".rjust(18, "0")[-18:],
-    }
+    obj: dict[str, Any] = {"key": quote_plus(key, safe="/")}
+    if size is not None:
+        obj["size"] = size
+        obj["eTag"] = (etag or hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()).strip(
+            '"'
+        )
     if version_id:
         obj["versionId"] = version_id
+    obj["sequencer"] = sequencer or f"{int(now * 1e6):X}".rjust(18, "0")[-18:]
     return {
         "Records": [
             {
                 "eventVersion": "2.1",
                 "eventSource": "aws:s3",
                 "awsRegion": region,
-                "eventTime": _iso_ms(now),
+                "eventTime": event_time or _iso_ms(now),
                 "eventName": event_name,
-                "userIdentity": {"principalId": "AWS:AIDAEXAMPLEPRINCIPAL"},
-                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "userIdentity": {"principalId": principal_id},
+                "requestParameters": {"sourceIPAddress": source_ip},
                 "responseElements": {
-                    "x-amz-request-id": secrets.token_hex(8).upper(),
-                    "x-amz-id-2": secrets.token_urlsafe(48),
+                    "x-amz-request-id": request_id or secrets.token_hex(8).upper(),
+                    "x-amz-id-2": host_id or secrets.token_urlsafe(48),
                 },
                 "s3": {
                     "s3SchemaVersion": "1.0",
-                    "configurationId": "lambda-local-runner",
+                    "configurationId": configuration_id,
                     "bucket": {
                         "name": bucket,
-                        "ownerIdentity": {"principalId": "A3EXAMPLEOWNER"},
+                        "ownerIdentity": {"principalId": owner_id},
                         "arn": f"arn:aws:s3:::{bucket}",
                     },
                     "object": obj,
@@ -142,6 +157,16 @@ def _headers(host: str, extra: Mapping[str, str] | None) -> dict[str, str]:
     return headers
 
 
+def _api_context(domain_name: str | None) -> dict[str, str]:
+    if domain_name is None:
+        return dict(_API_CONTEXT)
+    return {**_API_CONTEXT, "domainName": domain_name, "domainPrefix": domain_name.split(".")[0]}
+
+
+def _user_agent(headers: Mapping[str, str]) -> str:
+    return next((v for k, v in headers.items() if k.lower() == "user-agent"), "")
+
+
 def apigw_event(
     *,
     bucket: str | None = None,
@@ -153,23 +178,46 @@ def apigw_event(
     body: str | None = None,
     stage: str = "prod",
     now: float | None = None,
+    multi_query: Mapping[str, Sequence[str]] | None = None,
+    real_headers: Mapping[str, Sequence[str]] | None = None,
+    resource: str | None = None,
+    path_parameters: Mapping[str, str] | None = None,
+    context_path: str | None = None,
+    source_ip: str = "127.0.0.1",
+    domain_name: str | None = None,
+    protocol: str = "HTTP/1.1",
+    is_base64_encoded: bool = False,
 ) -> dict[str, Any]:
-    """API Gateway REST proxy event (payload 1.0); bucket/prefix go in the query string."""
+    """API Gateway REST proxy event (payload 1.0); bucket/prefix go in the query string.
+
+    A made-up request has ``query``/``headers`` (defaults such as ``host`` are added). A real
+    one (`sandbox.service.apigw`) passes every value of each parameter and header instead:
+    ``multi_query`` and ``real_headers``, used as they are; the single-valued maps then hold
+    the last value, as API Gateway's do.
+    """
     now = time.time() if now is None else now
-    params = _params(bucket, prefix, query)
-    hdrs = _headers(_API_HOST, headers)
+    multi = {k: list(v) for k, v in (multi_query or {}).items()}
+    for k, v in _params(bucket, prefix, query).items():
+        multi[k] = [v]
+    if real_headers is not None:
+        multi_hdrs = {k: list(v) for k, v in real_headers.items()}
+        hdrs = {k: v[-1] for k, v in multi_hdrs.items() if v}
+    else:
+        hdrs = _headers(_API_HOST, headers)
+        multi_hdrs = {k: [v] for k, v in hdrs.items()}
+    resource = resource or path
     return {
-        "resource": path,
+        "resource": resource,
         "path": path,
         "httpMethod": method,
         "headers": hdrs,
-        "multiValueHeaders": {k: [v] for k, v in hdrs.items()},
-        "queryStringParameters": params or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in params.items()} or None,
-        "pathParameters": None,
+        "multiValueHeaders": multi_hdrs,
+        "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,
+        "multiValueQueryStringParameters": multi or None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
         "stageVariables": None,
         "requestContext": {
-            **_API_CONTEXT,
+            **_api_context(domain_name),
             "extendedRequestId": secrets.token_urlsafe(12),
             "httpMethod": method,
             "identity": {
@@ -179,22 +227,22 @@ def apigw_event(
                 "cognitoIdentityId": None,
                 "cognitoIdentityPoolId": None,
                 "principalOrgId": None,
-                "sourceIp": "127.0.0.1",
+                "sourceIp": source_ip,
                 "user": None,
-                "userAgent": hdrs["user-agent"],
+                "userAgent": _user_agent(hdrs),
                 "userArn": None,
             },
-            "path": f"/{stage}{path}",
-            "protocol": "HTTP/1.1",
+            "path": context_path if context_path is not None else f"/{stage}{path}",
+            "protocol": protocol,
             "requestId": str(uuid.uuid4()),
             "requestTime": _request_time(now),
             "requestTimeEpoch": int(now * 1000),
             "resourceId": "abc123",
-            "resourcePath": path,
+            "resourcePath": resource,
             "stage": stage,
         },
         "body": body,
-        "isBase64Encoded": False,
+        "isBase64Encoded": is_base64_encoded,
     }
 
 
@@ -209,38 +257,54 @@ def apigw_v2_event(
     body: str | None = None,
     stage: str = "$default",
     now: float | None = None,
+    raw_query: str | None = None,
+    real_headers: Mapping[str, str] | None = None,
+    cookies: Sequence[str] | None = None,
+    route_key: str | None = None,
+    source_ip: str = "127.0.0.1",
+    domain_name: str | None = None,
+    protocol: str = "HTTP/1.1",
+    is_base64_encoded: bool = False,
 ) -> dict[str, Any]:
-    """API Gateway HTTP API event (payload 2.0); bucket/prefix go in the query string."""
+    """API Gateway HTTP API event (payload 2.0); bucket/prefix go in the query string.
+
+    A real request (`sandbox.service.apigw`) passes ``raw_query`` (as sent), ``query`` (each
+    parameter's values joined with commas), ``real_headers`` (lower-cased, joined; used as
+    they are) and ``cookies``.
+    """
     now = time.time() if now is None else now
     params = _params(bucket, prefix, query)
-    hdrs = _headers(_API_HOST, headers)
+    hdrs = dict(real_headers) if real_headers is not None else _headers(_API_HOST, headers)
+    route_key = route_key or f"{method} {path}"
     event: dict[str, Any] = {
         "version": "2.0",
-        "routeKey": f"{method} {path}",
+        "routeKey": route_key,
         "rawPath": path,
-        "rawQueryString": urlencode(params),
-        "headers": hdrs,
-        "requestContext": {
-            **_API_CONTEXT,
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": hdrs["user-agent"],
-            },
-            "requestId": secrets.token_urlsafe(12),
-            "routeKey": f"{method} {path}",
-            "stage": stage,
-            "time": _request_time(now),
-            "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": False,
+        "rawQueryString": urlencode(params) if raw_query is None else raw_query,
     }
+    if cookies:
+        event["cookies"] = list(cookies)
+    event["headers"] = hdrs
     if params:
         event["queryStringParameters"] = params
+    event["requestContext"] = {
+        **_api_context(domain_name),
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": protocol,
+            "sourceIp": source_ip,
+            "userAgent": _user_agent(hdrs),
+        },
+        "requestId": secrets.token_urlsafe(12),
+        "routeKey": route_key,
+        "stage": stage,
+        "time": _request_time(now),
+        "timeEpoch": int(now * 1000),
+    }
     if body is not None:
         event["body"] = body
+    event["isBase64Encoded"] = is_base64_encoded
     return event
 
 

@@ -33,6 +33,9 @@ class State:
     handle: Handle
     running: bool = True
     created_at: float = 0.0
+    #: The local Lambda service started beside the server (`sandbox.service.ServiceRecord`
+    #: as plain data), if any.
+    service: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         h = self.handle
@@ -55,6 +58,7 @@ class State:
             "pid_start_time": h.pid_start_time,
             "container_id": h.container_id,
             "extra": h.extra,
+            "service": self.service,
         }
 
     @classmethod
@@ -80,7 +84,12 @@ class State:
             container_id=data.get("container_id"),
             extra=dict(data.get("extra") or {}),
         )
-        return cls(handle, bool(data.get("running", True)), float(data.get("created_at", 0.0)))
+        return cls(
+            handle,
+            bool(data.get("running", True)),
+            float(data.get("created_at", 0.0)),
+            service=data.get("service"),
+        )
 
 
 def state_path(state_dir: Path) -> Path:

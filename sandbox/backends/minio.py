@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sandbox import _procs
 from sandbox._s3 import list_buckets_problem
@@ -20,6 +21,9 @@ from sandbox.backends._base import (
 )
 from sandbox.backends._minio_binary import build_plan, ensure_minio, find_minio
 from sandbox.backends._process import Launch, ProcessBackend
+
+if TYPE_CHECKING:
+    from sandbox.service.notifications import WebhookTarget
 
 STOP_GRACE_SECONDS = 10.0
 
@@ -55,6 +59,8 @@ class MinioBackend(ProcessBackend):
     #: Build the pinned version with Go when no binary exists (the ``auto`` path does).
     build: bool = True
     report: Reporter = field(default=quiet, repr=False)
+    #: Where to POST bucket events (S3 triggers); MinIO reads it from its env at start only.
+    webhook: WebhookTarget | None = None
 
     def probe(self) -> Availability:
         if self.binary is not None:
@@ -109,6 +115,20 @@ class MinioBackend(ProcessBackend):
             "MINIO_REGION": region,
             "MINIO_UPDATE": "off",
         }
+        extra: dict[str, Any] = {"console": f"http://127.0.0.1:{console}", "certs_dir": str(certs)}
+        if self.webhook is not None:
+            from sandbox.service.notifications import minio_env
+
+            queue = Path(self.webhook.queue_dir)
+            # MinIO refuses to start without the queue dir. Ours to remove if we make it now
+            # or it lies in our workdir (made by an earlier start, kept by --keep-data).
+            extra["webhook_queue_created"] = not queue.exists() or queue.resolve().is_relative_to(
+                workdir.resolve()
+            )
+            queue.mkdir(mode=0o700, parents=True, exist_ok=True)
+            env.update(minio_env(self.webhook))
+            # The token is in the 0600 state file (the service checks it), never in a log.
+            extra["webhook"] = self.webhook.to_json()
         return Launch(
             argv=argv,
             endpoint=endpoint,
@@ -116,7 +136,7 @@ class MinioBackend(ProcessBackend):
             ready=readiness_problem,
             waiting_for=f"/minio/health/cluster = 200 and a signed ListBuckets on {endpoint.url}",
             env=env,
-            extra={"console": f"http://127.0.0.1:{console}", "certs_dir": str(certs)},
+            extra=extra,
         )
 
     def _stop_process(
@@ -124,12 +144,17 @@ class MinioBackend(ProcessBackend):
     ) -> str:
         if handle.pid is None:
             return "no process"
-        return _procs.terminate(
+        outcome = _procs.terminate(
             handle.pid,
             start_time=handle.pid_start_time,
             grace=STOP_GRACE_SECONDS,  # the same whether the data is kept or not
             popen=process.popen if process else None,
         )
+        webhook = handle.extra.get("webhook")
+        if not keep_data and webhook and handle.extra.get("webhook_queue_created"):
+            # Undelivered events belong with the data: kept by ``down --keep-data``, else gone.
+            shutil.rmtree(webhook["queue_dir"], ignore_errors=True)
+        return outcome
 
     def _remove_launch_files(self, handle: Handle) -> None:
         if certs := handle.extra.get("certs_dir"):
