@@ -39,8 +39,8 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote
 
 from aiohttp import web
@@ -74,6 +74,13 @@ _MISMATCH = (
     "The request signature we calculated does not match the signature you provided. Check "
     "your AWS Secret Access Key and signing method. Consult the service documentation for "
     "details."
+)
+_QUERY_PARAMS = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
 )
 _UNRECOGNIZED = "The security token included in the request is invalid."
 
@@ -159,12 +166,7 @@ class Verifier:
             expires = None
             signed_query = query
         elif "X-Amz-Signature" in params or "X-Amz-Credential" in params:
-            missing = [
-                name
-                for name in ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date")
-                + ("X-Amz-SignedHeaders", "X-Amz-Signature")
-                if name not in params
-            ]
+            missing = [name for name in _QUERY_PARAMS if name not in params]
             if missing or params["X-Amz-Algorithm"] != ALGORITHM:
                 raise AuthError(
                     "IncompleteSignatureException",

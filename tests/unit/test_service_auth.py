@@ -222,7 +222,7 @@ def test_a_url_the_functions_own_presigner_signs_for_lambda_is_accepted() -> Non
 
 
 def test_the_verifier_agrees_with_botocore_on_odd_paths_and_queries() -> None:
-    for url in (  # noqa: E501
+    for url in (
         "http://127.0.0.1:9001/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af/invocations",
         "http://127.0.0.1:9001/2015-03-31/functions/f/invocations?Qualifier=%24LATEST&a=b%20c&a=a",
         "http://127.0.0.1:9001/2015-03-31/functions/f.x_y-z/invocations?empty=",
