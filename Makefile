@@ -52,7 +52,8 @@ lint: $(STAMP) ## ruff
 types: $(STAMP) ## mypy
 	$(VENV)/bin/mypy
 
-check: lint types test ## Lint, types and tests
+check: export LLR_FUZZ_EXAMPLES ?= 500
+check: lint types test ## Lint, types and tests (the HTTP fuzz tests with 500 examples each)
 
 bench: $(STAMP) graphviz ## Benchmarks (default grid, ~10 min) and the report under docs/bench
 	-$(PY) -m sandbox ensure-minio
