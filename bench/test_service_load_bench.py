@@ -107,7 +107,11 @@ def _ramp(svc: RunningService, client: Any, payload: bytes) -> tuple[int, float]
     service enforces it, as Lambda does: ``Sandbox.Timedout``), so the environments are
     started a few at a time; each wave is concurrent, so the warm ones stay busy and the rest
     start cold. A cold start that still misses the limit is retried by the next wave (this is
-    set-up, not the measured burst)."""
+    set-up, not the measured burst). The ramp lists an empty prefix: a cheap call that still
+    holds its environment while it runs."""
+    empty = json.loads(payload)
+    empty["prefix"] = "load-ramp-empty/"
+    payload = json.dumps(empty).encode()
     t0 = time.perf_counter()
     for wave in range(1, 3 * CONCURRENCY // RAMP_STEP + 1):
         warm = svc.status()["functions"][FUNCTION]["warm"]

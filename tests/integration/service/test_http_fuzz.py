@@ -11,7 +11,7 @@ a body of the length it announced) and never a 5xx of its own making; and a bad 
 not take a worker down: after every example a good request succeeds and every worker process
 that was warm before the example is still alive (no pid lost).
 
-Examples: ``LLR_FUZZ_EXAMPLES`` (default 150 per door in CI, fixed seed; ``make check`` sets
+Examples: ``LLR_FUZZ_EXAMPLES`` (default 100 per test in CI, fixed seed; ``make check`` sets
 more). Requests are written byte by byte on a socket: ``http.client`` would refuse to send
 much of what is generated.
 """
@@ -39,7 +39,7 @@ from tests.integration.service.verified import verified_service
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES = int(os.environ.get("LLR_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("LLR_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
