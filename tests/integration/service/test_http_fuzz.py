@@ -30,7 +30,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 
 from sandbox import Sandbox
@@ -39,6 +39,7 @@ from tests.integration.service.verified import verified_service
 
 pytestmark = pytest.mark.integration
 
+ECHO_ARN = "arn:aws:lambda:us-east-1:123456789012:function:echo"
 EXAMPLES = int(os.environ.get("LLR_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -116,6 +117,7 @@ def worker_pids(svc: RunningService, name: str) -> set[int]:
 
 
 def well_formed(response: http.client.HTTPResponse) -> None:
+    event(f"HTTP {response.status} {response.getheader('x-amzn-ErrorType') or ''}".rstrip())
     assert 100 <= response.status < 600
     assert response.status < 500 or response.status in (502, 413), (
         response.status,
@@ -204,43 +206,61 @@ def test_bytes_that_are_not_http_get_an_http_answer_or_a_close_never_a_dead_work
 
 
 # -- the Invoke API: signed, malformed ------------------------------------------------------
-NAMES = st.one_of(
-    st.sampled_from(["echo", "nope", "echo:$LATEST", "echo:1", "echo:alias",
-                     "arn:aws:lambda:us-east-1:123456789012:function:echo",
-                     "arn:aws:lambda:us-east-1:123456789012:function:echo:$LATEST", "a" * 300]),
-    path_part.filter(bool),
-)  # fmt: skip
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+).map(lambda v: json.dumps(v).encode())
+B64_JSON = st.dictionaries(st.text(max_size=5), st.integers(), max_size=3).map(
+    lambda d: base64.b64encode(json.dumps(d).encode()).decode()
+)
+#: Per part of an Invoke request: (valid values, odd values).
+PARTS: dict[str, tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]] = {
+    "name": (
+        st.sampled_from(["echo", "echo:$LATEST", ECHO_ARN]),
+        st.sampled_from(["nope", "echo:1", "echo:alias", "a" * 300, "bad name", "echo:$LATEST:x"])
+        | path_part.filter(bool),
+    ),
+    "qualifier": (st.sampled_from([None, "$LATEST"]), st.just("1") | path_part),
+    "invocation_type": (
+        st.sampled_from([None, "RequestResponse", "Event", "DryRun"]), LATIN1.map(str.strip)
+    ),
+    "log_type": (st.sampled_from([None, "None", "Tail"]), LATIN1.map(str.strip)),
+    "context": (
+        st.none() | B64_JSON,
+        st.binary(max_size=300).map(lambda b: base64.b64encode(b).decode())
+        | LATIN1.map(str.strip)
+        | st.just("A" * 5000),
+    ),
+    "body": (
+        JSON | st.just(b""),
+        BODY | st.just(b"x" * 7_000_000) | st.just(b'{"deep": ' + b"[" * 5000 + b"]" * 5000 + b"}"),
+    ),
+}  # fmt: skip
 
 
-def client_context() -> st.SearchStrategy[str | None]:
-    as_b64 = st.binary(max_size=300).map(lambda b: base64.b64encode(b).decode())
-    as_json = st.dictionaries(st.text(max_size=5), st.integers(), max_size=3).map(
-        lambda d: base64.b64encode(json.dumps(d).encode()).decode()
-    )
-    return st.one_of(st.none(), as_b64, as_json, LATIN1.map(str.strip), st.just("A" * 5000))
+@st.composite
+def invoke_parts(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid Invoke request with 0-2 of its parts made odd: a request is refused at its first
+    bad part, so the later parts (headers, body, the handler) are reached only this way."""
+    odd = draw(st.sets(st.sampled_from(sorted(PARTS)), max_size=2))
+    return {name: draw(PARTS[name][1] if name in odd else PARTS[name][0]) for name in PARTS}
 
 
 @seed(16_3)
 @FUZZ
-@given(
-    name=NAMES,
-    qualifier=st.one_of(st.none(), st.sampled_from(["$LATEST", "1", ""]), path_part),
-    invocation_type=st.one_of(st.none(), st.sampled_from(["RequestResponse", "Event", "DryRun"]),
-                              LATIN1.map(str.strip)),
-    log_type=st.one_of(st.none(), st.sampled_from(["None", "Tail"]), LATIN1.map(str.strip)),
-    context=client_context(),
-    body=st.one_of(BODY, st.just(b"{}"), st.just(b'{"ok": true}'), st.just(b"x" * 7_000_000)),
-)  # fmt: skip
+@given(parts=invoke_parts())
 def test_signed_malformed_invokes_get_lambda_errors_and_the_worker_survives(
-    svc: RunningService,
-    minio: tuple[Sandbox, int, int],
-    name: str,
-    qualifier: str | None,
-    invocation_type: str | None,
-    log_type: str | None,
-    context: str | None,
-    body: bytes,
+    svc: RunningService, minio: tuple[Sandbox, int, int], parts: dict[str, Any]
 ) -> None:
+    name, qualifier, body = parts["name"], parts["qualifier"], parts["body"]
+    invocation_type, log_type, context = (
+        parts["invocation_type"],
+        parts["log_type"],
+        parts["context"],
+    )
     sb = minio[0]
     port = svc.config.port
     good_invoke(svc, sb)
