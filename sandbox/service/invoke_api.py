@@ -178,7 +178,7 @@ def check_payload(body: bytes, invocation_type: str) -> bytes:
         return b"{}"
     try:
         json.loads(body)
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # RecursionError: too deep
         raise InvokeError(
             400,
             "InvalidRequestContentException",
