@@ -54,11 +54,12 @@ lint: $(STAMP) ## ruff
 types: $(STAMP) ## mypy
 	$(VENV)/bin/mypy
 
-check: lint types test fuzz ## Lint, types, tests and the long fuzzing run
+check: lint types test fuzz ## Lint, types, tests and the long fuzzing runs
 
-fuzz: $(STAMP) ## Fuzz the handler's front door with 2,000 hypothesis examples (fixed seed)
+fuzz: $(STAMP) ## Fuzz the handler (2,000 examples) and the service's HTTP front (500 each), fixed seeds
 	-$(PY) -m sandbox ensure-minio
 	FUZZ_EXAMPLES=2000 $(PY) -m pytest tests/integration/test_fuzz_events.py -q
+	FUZZ_EXAMPLES=500 $(PY) -m pytest tests/integration/service/test_http_fuzz.py -q
 
 bench: $(STAMP) graphviz ## Benchmarks (default grid, ~10 min) and the report under docs/bench
 	-$(PY) -m sandbox ensure-minio

@@ -302,6 +302,17 @@ def _other(records: list[Record]) -> list[str]:
             )
         elif r.get("bytes_per_extra_key"):
             lines.append(f"- Seeder memory: {r['bytes_per_extra_key']:,} bytes per extra key")
+    for r in records:  # issue 16: load through the local Lambda service
+        if isinstance(r.get("warm_bursts"), dict) and r.get("single_warm_ms"):
+            w = r["warm_bursts"]
+            lines.append(
+                f"- Load, {r['concurrency']} concurrent invocations of the sample function "
+                f"({r['objects']:,} objects each) through the local Lambda service: p50 "
+                f"{w['p50_ms'] / 1000:.1f} s, p95 {w['p95_ms'] / 1000:.1f} s, p99 "
+                f"{w['p99_ms'] / 1000:.1f} s; one warm invocation alone "
+                f"{r['single_warm_ms'] / 1000:.2f} s (p50 **{r['warm_p50_over_single']}x**, "
+                f"p99 {r['warm_p99_over_single']}x)"
+            )
     warm = by_name.get("test_warm_noop_invocation")
     direct = by_name.get("test_calling_the_noop_handler_directly_for_comparison")
     if warm and direct:

@@ -235,8 +235,11 @@ def _bad_gateway(service: Service, name: str, why: str) -> web.Response:
 
 
 def make_apps(service: Service) -> tuple[web.Application, web.Application]:
-    control = web.Application(client_max_size=_MAX_BODY)
+    from sandbox.service.auth import sigv4_middleware, verifier_for  # issue 16: SigV4
+
+    control = web.Application(client_max_size=_MAX_BODY, middlewares=[sigv4_middleware])
     control["service"] = service
+    control["sigv4"] = verifier_for(service.config)
     control.router.add_post("/2015-03-31/functions/{name}/invocations", handle_invoke)
     control.router.add_get("/_sandbox/status", _status)
     control.router.add_get("/_sandbox/async-failures", _async_failures)

@@ -156,6 +156,8 @@ def _ensure_service(
         region=sb.endpoint.region,
         webhook_token=webhook.token if webhook is not None else None,
         default_bucket=_default_bucket(sb.env()),
+        access_key=sb.endpoint.access_key,  # the Invoke API verifies SigV4 against these
+        secret_key=sb.endpoint.secret_key,
         **limits,
     )
     return start_service(config, detached=True, report=report).record

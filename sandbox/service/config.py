@@ -40,6 +40,10 @@ class ServiceConfig:
     max_environments: int = 16
     async_concurrency: int = 4
     api_function: str | None = None  # the function behind the API port (default: see app)
+    # The sandbox's credentials: the Invoke API verifies SigV4 signatures against them
+    # (``auth``). None: no verification (a service started without a sandbox, e.g. a bench).
+    access_key: str | None = None
+    secret_key: str | None = None
 
     @property
     def url(self) -> str:

@@ -15,7 +15,7 @@ Decisions:
   404 that says so.
 * An oversized request is ``RequestTooLargeException`` (the model's 413 shape, which botocore
   turns into a modelled exception); AWS's own message text is kept.
-* SigV4 is not verified yet (issue 16): any signature, or none, is accepted.
+* SigV4 is verified before this module sees a request (``sandbox.service.auth``).
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def check_payload(body: bytes, invocation_type: str) -> bytes:
         return b"{}"
     try:
         json.loads(body)
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # RecursionError: too deep
         raise InvokeError(
             400,
             "InvalidRequestContentException",

@@ -132,3 +132,20 @@ def test_the_report_names_the_backend_and_marks_the_recommended_memory() -> None
     assert "**Backend: minio**" in text
     assert "| 128 MB | **recommended** |" in text
     assert "time_vs_queue.svg" not in text  # no chart written: no dangling image link
+
+
+def test_the_report_lists_the_service_load_percentiles_against_one_warm_call() -> None:
+    from bench.report import _other
+
+    record: dict[str, Any] = {
+        "name": "test_fifty_concurrent_invocations_all_succeed_with_complete_distinct_manifests",
+        "concurrency": 50,
+        "objects": 1000,
+        "warm_bursts": {"p50_ms": 24245.6, "p95_ms": 31411.3, "p99_ms": 31479.6},
+        "single_warm_ms": 2020.0,
+        "warm_p50_over_single": 12.0,
+        "warm_p99_over_single": 15.6,
+    }
+    text = "\n".join(_other([record]))
+    assert "50 concurrent invocations" in text
+    assert "p50 24.2 s, p95 31.4 s, p99 31.5 s" in text and "**12.0x**" in text

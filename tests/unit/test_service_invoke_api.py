@@ -203,3 +203,11 @@ def test_follow_prints_the_log_then_what_is_appended(tmp_path: Path) -> None:
     assert next(chunks) == "START two\n"
     chunks.close()
     assert logs.path("echo").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_json_payload_nested_too_deeply_is_invalid_request_content_not_a_500() -> None:
+    # Found by the HTTP fuzz tests (issue 16): json.loads raised RecursionError -> aiohttp 500.
+    deep = b'{"deep": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    with pytest.raises(InvokeError) as info:
+        check_payload(deep, "RequestResponse")
+    assert (info.value.status, info.value.error_type) == (400, "InvalidRequestContentException")
