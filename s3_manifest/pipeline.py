@@ -12,18 +12,24 @@ awaited before the error propagates, so no task outlives the run.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from s3_manifest.manifest import ManifestSpool
 from s3_manifest.requests import skip_reason
 
-__all__ = ["Entry", "PipelineStats", "Presigner", "run_pipeline"]
+__all__ = ["Entry", "LineSink", "PipelineStats", "Presigner", "run_pipeline"]
 
 
 class Presigner(Protocol):
     async def presign_get(self, bucket: str, key: str, expires_in: int) -> str: ...
+
+
+class LineSink(Protocol):
+    """Where manifest lines go: `ManifestSpool` (one file) or `PartSpool` (multipart)."""
+
+    async def put(self, record: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,9 @@ class PipelineStats:
     matched: int = 0  # PDFs put on the queue
     written: int = 0  # manifest lines written
     peak_queue_depth: int = 0
+    # Set when ``stop`` ended the listing early: the last key listed (the next round's
+    # StartAfter). None when the listing reached its end.
+    stopped_after: str | None = None
 
 
 _DONE = None  # sentinel: one per consumer, after the last entry
@@ -52,21 +61,36 @@ async def run_pipeline(
     prefix: str,
     *,
     presigner: Presigner,
-    spool: ManifestSpool,
+    spool: LineSink,
     expires_in: int,
     queue_maxsize: int,
     consumers: int,
     page_size: int,
     manifest_prefix: str,
+    start_after: str | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> PipelineStats:
-    """List ``prefix``, presign every PDF, write the manifest lines. Returns the counts."""
+    """List ``prefix``, presign every PDF, write the manifest lines. Returns the counts.
+
+    ``start_after`` lists only keys after it (a continuation round). ``stop`` is asked after
+    each page that is not the last; True ends the listing there (``stats.stopped_after``).
+    """
     stats = PipelineStats()
     queue: asyncio.Queue[Entry | None] = asyncio.Queue(maxsize=queue_maxsize)
     try:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(
                 _produce(
-                    client, bucket, prefix, queue, stats, consumers, page_size, manifest_prefix
+                    client,
+                    bucket,
+                    prefix,
+                    queue,
+                    stats,
+                    consumers,
+                    page_size,
+                    manifest_prefix,
+                    start_after,
+                    stop,
                 ),
                 name="producer",
             )
@@ -98,10 +122,13 @@ async def _produce(
     consumers: int,
     page_size: int,
     manifest_prefix: str,
+    start_after: str | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     paginator = client.get_paginator("list_objects_v2")
+    after = {"StartAfter": start_after} if start_after else {}
     pages = paginator.paginate(
-        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}, **after
     )
     async for page in pages:
         stats.pages += 1
@@ -119,8 +146,22 @@ async def _produce(
             depth = queue.qsize()
             if depth > stats.peak_queue_depth:
                 stats.peak_queue_depth = depth
+        if stop is not None and _stop_after(page, stats, stop):
+            break
     for _ in range(consumers):
         await queue.put(_DONE)
+
+
+def _stop_after(page: dict[str, Any], stats: PipelineStats, stop: Callable[[], bool]) -> bool:
+    # Only between pages, and never after the last one: stopping there would hand the next
+    # round nothing to do.
+    contents = page.get("Contents")
+    if not page.get("IsTruncated") or not contents:
+        return False
+    if stop():
+        stats.stopped_after = contents[-1]["Key"]
+        return True
+    return False
 
 
 async def _consume(
@@ -128,12 +169,12 @@ async def _consume(
     presigner: Presigner,
     bucket: str,
     expires_in: int,
-    spool: ManifestSpool,
+    spool: LineSink,
     stats: PipelineStats,
 ) -> None:
     while (entry := await queue.get()) is not _DONE:
         url = await presigner.presign_get(bucket, entry.key, expires_in)
-        spool.write(
+        await spool.put(
             {
                 "key": entry.key,
                 "size": entry.size,

@@ -30,6 +30,10 @@ MAX_URL_EXPIRES = 7 * 24 * 3600
 MAX_PAGE_SIZE = 1000
 MANIFEST_PREFIX = "manifests/"
 PRESIGNERS = ("fast", "botocore")
+# The manifest is uploaded in parts of this size (S3's minimum for a non-last part is 5 MiB).
+DEFAULT_PART_MB = 8
+MIN_PART_MB = 5
+MAX_PART_MB = 5 * 1024
 
 
 class ConfigError(ValueError):
@@ -50,6 +54,7 @@ class Settings:
     presigner: str = "fast"
     region: str = "us-east-1"
     endpoint_url: str | None = None
+    part_size: int = DEFAULT_PART_MB * 1024 * 1024  # bytes
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -70,6 +75,11 @@ class Settings:
             # The same variables botocore honours, read here because an endpoint also means
             # path-style addressing (MinIO, SeaweedFS and friends have no bucket DNS).
             endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None,
+            part_size=_int(
+                env, "MANIFEST_PART_MB", DEFAULT_PART_MB, low=MIN_PART_MB, high=MAX_PART_MB
+            )
+            * 1024
+            * 1024,
         )
 
 
