@@ -96,7 +96,7 @@ class PartSpool:
 
     async def __aenter__(self) -> PartSpool:
         # "x": never clobber an existing file; the run id makes a clash a bug worth seeing.
-        self._file = open(self.path, "xb")  # noqa: SIM115 - closed in __aexit__
+        self._file = open(self.path, "x+b")  # noqa: SIM115 - closed in __aexit__
         return self
 
     async def put(self, record: dict[str, Any]) -> None:
