@@ -250,3 +250,26 @@ def test_the_deadline_during_a_part_upload_aborts_it_and_leaves_nothing(
     ops = proxy.operations()
     assert "UploadPart" in ops and ops[-1] == "AbortMultipartUpload", ops
     assert_nothing_left(s3_sandbox.client(), bucket, lambda_tmp)
+
+
+def test_a_first_round_cut_after_parts_were_uploaded_becomes_part_one_of_the_run(
+    s3_sandbox: Any, big_bucket: tuple[str, list[str]], mp_env: dict[str, str], lambda_tmp: Path
+) -> None:
+    from tests.integration.test_continuation import run_rounds
+
+    bucket, keys = big_bucket
+    client = s3_sandbox.client()
+
+    # Round 1 takes 3 pages (1,500 lines: a multipart upload), round 2 the last 100.
+    responses = run_rounds({"bucket": bucket, "prefix": PREFIX}, pages=3)
+
+    assert [r["done"] for r in responses] == [False, True]
+    run = responses[0]["run"]
+    assert [r["manifest_key"] for r in responses] == [
+        f"manifests/{run}/part-00001.jsonl",
+        f"manifests/{run}/part-00002.jsonl",
+    ]
+    got = [line["key"] for r in responses for line in lines_of(client, bucket, r["manifest_key"])]
+    assert got == keys and responses[-1]["count"] == N
+    assert f"manifests/{run}.jsonl" not in manifest_objects(client, bucket)  # moved, not copied
+    assert uploads(client, bucket) == [] and list(lambda_tmp.iterdir()) == []
