@@ -2,6 +2,7 @@
 
     python invoke.py --event s3 --bucket my-company-reports-bucket --prefix 2026/04/
     python invoke.py --event direct --payload event.json --repeat 3 --json
+    python invoke.py --event sfn --follow --timeout 5    # the Step Functions loop, round by round
 
 Prints START / END / REPORT lines (Duration, Billed Duration with INIT on cold starts, Memory
 Size, the real peak RSS as Max Memory Used, Init Duration, /tmp peak) and the response.
@@ -72,7 +73,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--task-root", default=os.getcwd(), help="the code's root (default: cwd)")
     p.add_argument("--function-name", default="lambda-local-runner")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="run the event through the state machine (--state-machine), invoking the\n"
+        "function once per Task round until it ends; prints each REPORT line and totals",
+    )
+    p.add_argument(
+        "--state-machine",
+        type=Path,
+        help="ASL file for --follow (default statemachine/manifest.asl.json)",
+    )
     args = p.parse_args(argv)
+    if args.follow and (args.repeat != 1 or args.cold):
+        p.error("--follow runs the state machine once; drop --repeat/--cold")
+    if args.follow and args.event not in (None, "sfn", "direct"):
+        p.error("--follow starts a state machine: use --event sfn (or direct, or --payload)")
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
     if args.event and args.payload:
@@ -177,6 +193,8 @@ def run(args: argparse.Namespace) -> int:
     # In --json mode the handler's prints go to stderr so stdout stays one JSON object.
     quiet = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     with Environment(config) as lam:
+        if args.follow:
+            return _follow(args, lam, sb, region, quiet)
         event: Any = None
         for i in range(args.repeat):
             if i > 0 and args.cold:
@@ -212,6 +230,31 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     return OK if all(r.ok for r in results) else FAILED
+
+
+def _follow(args: argparse.Namespace, lam: Environment, sb: Any, region: str, quiet: Any) -> int:
+    from sandbox.stepfunctions import DEFAULT_STATE_MACHINE, AslError, follow
+
+    with quiet:
+        lam.init()
+    event = _build_event(args, sb, region)
+    out = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    try:
+        with quiet:
+            result = follow(
+                lam, event, state_machine=args.state_machine or DEFAULT_STATE_MACHINE, out=out
+            )
+    except AslError as e:
+        raise BadInput(str(e)) from e
+    if args.json:
+        totals = result.totals()
+        totals["output"] = result.output
+        totals["error"] = result.error
+        totals["invocations"] = [i.to_dict() for i in result.invocations]
+        print(json.dumps(totals, indent=2))
+    else:
+        print(json.dumps(result.output, indent=2))
+    return OK if result.status == "SUCCEEDED" else FAILED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
