@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 COUNT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sandbox down status test test-fast check lint types bench bench-full docs minio graphviz clean
+.PHONY: help venv sandbox down status test test-fast check lint types bench bench-full docs minio graphviz clean lint-template package
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,12 +38,19 @@ status: $(STAMP) ## Show the running sandbox
 down: $(STAMP) ## Stop the sandbox and remove its data
 	$(PY) -m sandbox down
 
-test: $(STAMP) graphviz ## Run unit and integration tests (starts the S3 servers it needs)
+test: $(STAMP) graphviz lint-template ## Lint the template, run unit and integration tests
 	-$(PY) -m sandbox ensure-minio
 	$(PY) -m pytest
 
 test-fast: $(STAMP) ## Unit tests only (no servers)
 	$(PY) -m pytest tests/unit
+
+lint-template: $(STAMP) ## cfn-lint template.yaml and statemachine/*.asl.json (offline)
+	$(PY) -m deploy.lint
+
+ARCH ?= arm64
+package: $(STAMP) ## Build dist/lambda.zip for Lambda (ARCH=arm64|x86_64, Python 3.12)
+	$(PY) -m deploy.package --arch $(ARCH)
 
 lint: $(STAMP) ## ruff
 	$(VENV)/bin/ruff check .

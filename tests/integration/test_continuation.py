@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,7 @@ def test_rounds_cut_by_the_deadline_add_up_to_one_uninterrupted_run(
         assert len(part) == response["part_count"]
         got += [line["key"] for line in part]
     assert got == expected  # no key missing, none twice, same order
-    for response, after in zip(responses, responses[1:], strict=False):
+    for response, after in itertools.pairwise(responses):
         assert response["done"] is False and response["next"]["part"] == after["part"]
     final = responses[-1]
     assert final["count"] == 300 and final["parts"] == 4 and "next" not in final
