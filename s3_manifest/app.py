@@ -233,6 +233,13 @@ async def _run_one(
         "done": not continued,
     }
     if stats.stopped_after is not None:
+        if request.source != "direct":
+            log.warning(
+                "the %s-triggered run of s3://%s/%s stopped at the deadline after %d PDFs; "
+                "nothing continues it automatically: pass the response's 'next' as a direct "
+                "event, or start the state machine, to finish it",
+                request.source, request.bucket, request.prefix, count,
+            )  # fmt: skip
         result["next"] = next_event(
             request.bucket, request.prefix, stats.stopped_after, run_id, part + 1, count
         )

@@ -11,7 +11,9 @@ Callers and how they are recognised:
 * API Gateway REST (payload 1.0: ``httpMethod``) and HTTP API (payload 2.0:
   ``version == "2.0"`` with ``requestContext.http``): ``bucket`` and ``prefix`` from the query
   string. The handler answers these in the proxy format.
-* Step Functions task input and direct invoke: a JSON object ``{"bucket": ..., "prefix": ...}``.
+* Step Functions task input and direct invoke: a JSON object ``{"bucket": ..., "prefix": ...}``,
+  or a previous response's ``next`` (adds ``start_after``, ``run``, ``part``, ``count_so_far``)
+  to continue a run cut by the deadline (`s3_manifest.continuation`).
 
 Missing values fall back to `Settings` (``BUCKET_NAME`` / ``PREFIX``).
 """
