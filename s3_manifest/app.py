@@ -158,12 +158,11 @@ async def run_requests(
                 async with asyncio.timeout(timeout):
                     results.append(await _run_one(client, presigner, request, settings, rule))
             except TimeoutError as e:
-                first = rule is not None and rule.pages == 0
                 raise RunAborted(
                     f"stopped listing {where} {SAFETY_MARGIN_MS} ms before the function's "
-                    f"timeout{' before even one page was done' if first else ''}; nothing was "
-                    "uploaded and no multipart upload was left open. Raise the timeout, or "
-                    "add consumers (CONSUMERS) if presigning is the limit"
+                    "timeout, before this round could finish a part; nothing was uploaded and "
+                    "no multipart upload was left open. Raise the timeout, or add consumers "
+                    "(CONSUMERS) if presigning is the limit"
                 ) from e
         return results
 
