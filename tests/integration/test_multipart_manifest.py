@@ -228,6 +228,7 @@ def test_a_tmp_that_fills_after_a_part_was_uploaded_aborts_and_leaves_nothing(
     assert uploads(client, bucket) == [] and manifest_objects(client, bucket) == []
 
 
+@pytest.mark.slow
 def test_the_deadline_during_a_part_upload_aborts_it_and_leaves_nothing(
     s3_sandbox: Any,
     big_bucket: tuple[str, list[str]],
@@ -240,9 +241,10 @@ def test_the_deadline_during_a_part_upload_aborts_it_and_leaves_nothing(
     def rule(method: str, op: str, n: int) -> Stall | None:
         return Stall() if op == "UploadPart" else None  # S3 hangs on the first part
 
-    # The context's clock is frozen at 10 s left, so the per-page rule never stops the round
-    # early: only the hard stop (real time, 500 ms before the timeout) can end this run.
-    context = LambdaContext.create(timeout=10.0, clock=lambda: 0.0)
+    # The context's clock is frozen at 25 s left, so the per-page rule never stops the round
+    # early: only the hard stop (real time, 500 ms before the timeout) can end this run. 25 s
+    # is long enough for the first part to be reached even on a loaded machine.
+    context = LambdaContext.create(timeout=25.0, clock=lambda: 0.0)
     with S3Proxy(s3_sandbox.endpoint.url, rule) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
         with pytest.raises(RunAborted, match="before the function's timeout"):
