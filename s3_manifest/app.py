@@ -138,21 +138,18 @@ async def run_requests(
     finish in time stops early and returns ``done: false`` with a ``next`` to continue from
     (see `s3_manifest.continuation`).
     """
+    # Checked before the client is even made: a hopeless round fails in milliseconds.
+    first = _check_progress(remaining_ms, requests[0]) if remaining_ms is not None else None
     async with s3_client(settings) as client:
         presigner = await make_presigner(client, mode=settings.presigner)
         results = []
-        for request in requests:
+        for i, request in enumerate(requests):
             where = f"s3://{request.bucket}/{request.prefix}"
-            rule = None
-            if remaining_ms is not None:
-                rule = DeadlineRule(remaining_ms)
-                try:
-                    rule.check_start()
-                except ValueError as e:
-                    raise RunAborted(
-                        f"cannot make progress on {where} before the function's timeout: {e}; "
-                        "nothing was uploaded"
-                    ) from e
+            rule = first if i == 0 else None
+            if remaining_ms is not None and rule is None:
+                rule = _check_progress(remaining_ms, request)
+            if rule is not None:
+                rule.start_timing()  # pages are timed from here, not from before the client
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
                 async with asyncio.timeout(timeout):
@@ -165,6 +162,18 @@ async def run_requests(
                     "(CONSUMERS) if presigning is the limit"
                 ) from e
         return results
+
+
+def _check_progress(remaining_ms: Callable[[], int], request: Request) -> DeadlineRule:
+    rule = DeadlineRule(remaining_ms)
+    try:
+        rule.check_start()
+    except ValueError as e:
+        raise RunAborted(
+            f"cannot make progress on s3://{request.bucket}/{request.prefix} before the "
+            f"function's timeout: {e}; nothing was uploaded"
+        ) from e
+    return rule
 
 
 async def _run_one(

@@ -165,6 +165,10 @@ class DeadlineRule:
     def margin_ms(self) -> float:
         return self.minimum_ms + self.pages_in_margin * self.slowest_page_ms
 
+    def start_timing(self) -> None:
+        """The first page is timed from now (call just before the listing starts)."""
+        self._last = self._clock()
+
     def check_start(self) -> None:
         """Raise ``ValueError`` if the round cannot make progress at all."""
         left = self._remaining_ms()

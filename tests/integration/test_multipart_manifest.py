@@ -20,7 +20,6 @@ import pytest
 
 import lambda_function
 from s3_manifest import ListingFailed, ManifestUploadFailed, RunAborted, TmpFull
-from sandbox.runtime.context import LambdaContext
 from tests.integration.conftest import temp_dir_as
 from tests.integration.s3_proxy import Fail, S3Proxy, Stall
 
@@ -97,6 +96,22 @@ def mp_env(
     # listing request comes after part 1 (line ~1200) was uploaded.
     monkeypatch.setenv("QUEUE_MAXSIZE", "1")
     return function_env
+
+
+class HardStopOnly:
+    """A context whose deadline only the hard stop sees.
+
+    The handler's first reading of the remaining time sets its hard stop (500 ms before it);
+    every later reading (the per-page rule) says an hour is left, so the round is never cut
+    short gracefully and only the hard stop, in real time, can end a stalled run.
+    """
+
+    def __init__(self, budget_ms: int) -> None:
+        self.budget_ms, self.calls = budget_ms, 0
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.calls += 1
+        return self.budget_ms if self.calls == 1 else 3_600_000
 
 
 def assert_nothing_left(client: Any, bucket: str, tmp: Path) -> None:
@@ -241,10 +256,7 @@ def test_the_deadline_during_a_part_upload_aborts_it_and_leaves_nothing(
     def rule(method: str, op: str, n: int) -> Stall | None:
         return Stall() if op == "UploadPart" else None  # S3 hangs on the first part
 
-    # The context's clock is frozen at 25 s left, so the per-page rule never stops the round
-    # early: only the hard stop (real time, 500 ms before the timeout) can end this run. 25 s
-    # is long enough for the first part to be reached even on a loaded machine.
-    context = LambdaContext.create(timeout=25.0, clock=lambda: 0.0)
+    context = HardStopOnly(20_000)
     with S3Proxy(s3_sandbox.endpoint.url, rule) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
         with pytest.raises(RunAborted, match="before the function's timeout"):
