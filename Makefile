@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 COUNT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sandbox down status test test-fast check lint types bench bench-full docs minio graphviz clean fuzz
+.PHONY: help venv sandbox down status test test-fast check lint types bench bench-full docs minio graphviz clean fuzz lint-template package
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,7 +38,7 @@ status: $(STAMP) ## Show the running sandbox
 down: $(STAMP) ## Stop the sandbox and remove its data
 	$(PY) -m sandbox down
 
-test: $(STAMP) graphviz ## Run unit and integration tests (starts the S3 servers it needs)
+test: $(STAMP) graphviz lint-template ## Lint the template, run unit and integration tests
 	-$(PY) -m sandbox ensure-minio
 	# Docker: an engine that answers is used as is; under CI=true (or SANDBOX_PRIVATE_DOCKER=1)
 	# as root a private dockerd is installed if needed, started, used and torn down.
@@ -46,6 +46,13 @@ test: $(STAMP) graphviz ## Run unit and integration tests (starts the S3 servers
 
 test-fast: $(STAMP) ## Unit tests only (no servers)
 	$(PY) -m pytest tests/unit
+
+lint-template: $(STAMP) ## cfn-lint template.yaml and statemachine/*.asl.json (offline)
+	$(PY) -m deploy.lint
+
+ARCH ?= arm64
+package: $(STAMP) ## Build dist/lambda.zip for Lambda (ARCH=arm64|x86_64, Python 3.12)
+	$(PY) -m deploy.package --arch $(ARCH)
 
 lint: $(STAMP) ## ruff
 	$(VENV)/bin/ruff check .

@@ -3,6 +3,7 @@
     python invoke.py --event s3 --bucket my-company-reports-bucket --prefix 2026/04/
     python invoke.py --event direct --payload event.json --repeat 3 --json
     python invoke.py --event s3 --bucket b --prefix p/ --tune 128,256,512,1024,1769,3008
+    python invoke.py --event sfn --follow --timeout 5    # the Step Functions loop, round by round
 
 Prints START / END / REPORT lines (Duration, Billed Duration with INIT on cold starts, Memory
 Size, the real peak RSS as Max Memory Used, Init Duration, /tmp peak) and the response.
@@ -99,6 +100,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--function-name", default="lambda-local-runner")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument(
+        "--follow",
+        action="store_true",
+        help="run the event through the state machine (--state-machine), invoking the\n"
+        "function once per Task round until it ends; prints each REPORT line and totals",
+    )
+    p.add_argument(
+        "--state-machine",
+        type=Path,
+        help="ASL file for --follow (default statemachine/manifest.asl.json)",
+    )
+    p.add_argument(
         "--log-format",
         choices=("text", "json"),
         help=f"Lambda's log format for the function's logging and START/END/REPORT\n"
@@ -142,6 +154,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.debug and args.watch is not None:
         p.error("--debug and --watch cannot be used together; debug one invocation at a time")
+    if args.follow and (args.repeat not in (None, 1) or args.cold):
+        p.error("--follow runs the state machine once; drop --repeat/--cold")
+    if args.follow and args.event not in (None, "sfn", "direct"):
+        p.error("--follow starts a state machine: use --event sfn (or direct, or --payload)")
+    if args.follow and (args.tune is not None or args.watch is not None or args.debug):
+        p.error("--follow runs the state machine once: not with --tune, --watch or --debug")
     if args.repeat is not None and args.repeat < 1:
         p.error("--repeat must be at least 1")
     if args.event and args.payload:
@@ -308,6 +326,8 @@ def run(args: argparse.Namespace) -> int:
     with Environment(config, timeouts=not args.debug) as lam:
         cpu_mode, cpu_line = lam.cpu_mode, lam.cpu_line()
         print(cpu_line, file=sys.stderr if args.json else sys.stdout, flush=True)
+        if args.follow:
+            return _follow(args, lam, sb, region, quiet)
         event: Any = None
         for i in range(args.repeat):
             if i > 0 and args.cold:
@@ -346,6 +366,31 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     return OK if all(r.ok for r in results) else FAILED
+
+
+def _follow(args: argparse.Namespace, lam: Environment, sb: Any, region: str, quiet: Any) -> int:
+    from sandbox.stepfunctions import DEFAULT_STATE_MACHINE, AslError, follow
+
+    with quiet:
+        lam.init()
+    event = _build_event(args, sb, region)
+    out = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    try:
+        with quiet:
+            result = follow(
+                lam, event, state_machine=args.state_machine or DEFAULT_STATE_MACHINE, out=out
+            )
+    except AslError as e:
+        raise BadInput(str(e)) from e
+    if args.json:
+        totals = result.totals()
+        totals["output"] = result.output
+        totals["error"] = result.error
+        totals["invocations"] = [i.to_dict() for i in result.invocations]
+        print(json.dumps(totals, indent=2))
+    else:
+        print(json.dumps(result.output, indent=2))
+    return OK if result.status == "SUCCEEDED" else FAILED
 
 
 def _run_checked(args: argparse.Namespace) -> int:

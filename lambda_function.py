@@ -1,8 +1,9 @@
 """AWS Lambda entry point: ``lambda_function.handler``.
 
-Lists the PDFs under a prefix of an S3 bucket, presigns a GET URL for each, streams them into
-a JSONL manifest in /tmp, uploads it as ``manifests/<uuid>.jsonl`` and returns
-``{count, manifest_key, manifest_url, bucket, prefix}``: under 1 KB whatever the object count.
+Lists the PDFs under a prefix of an S3 bucket, presigns a GET URL for each, streams them as a
+JSONL manifest to ``manifests/<uuid>.jsonl`` (multipart, one part at a time through /tmp) and
+returns ``{count, manifest_key, manifest_url, bucket, prefix, done}``: under 1 KB whatever the
+object count. Near the timeout it returns ``done: false`` and a ``next`` event to continue.
 The work is in the `s3_manifest` package that ships beside this file.
 """
 

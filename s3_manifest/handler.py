@@ -40,7 +40,10 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
 
     deadline = _deadline(context, SAFETY_MARGIN_MS)
     try:
-        results = asyncio.run(run_requests(parsed.requests, settings, deadline=deadline))
+        remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+        results = asyncio.run(
+            run_requests(parsed.requests, settings, deadline=deadline, remaining_ms=remaining_ms)
+        )
     except BucketNotFound as e:
         if http:
             return _http(404, {"error": "BucketNotFound", "message": str(e)})

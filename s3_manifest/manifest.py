@@ -48,6 +48,10 @@ class ManifestSpool:
             raise _translate(e, self.path) from e
         self.lines += 1
 
+    async def put(self, record: dict[str, Any]) -> None:
+        """`write`, for the pipeline's consumers (the same interface as `PartSpool.put`)."""
+        self.write(record)
+
     def finish(self) -> int:
         """Flush and close the file; returns its size in bytes."""
         assert self._file is not None

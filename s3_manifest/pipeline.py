@@ -14,19 +14,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from s3_manifest import listing
-from s3_manifest.manifest import ManifestSpool
 from s3_manifest.requests import skip_reason
 
-__all__ = ["Entry", "PipelineStats", "Presigner", "run_pipeline"]
+__all__ = ["Entry", "LineSink", "PipelineStats", "Presigner", "run_pipeline"]
 
 
 class Presigner(Protocol):
     async def presign_get(self, bucket: str, key: str, expires_in: int) -> str: ...
+
+
+class LineSink(Protocol):
+    """Where manifest lines go: `ManifestSpool` (one file) or `PartSpool` (multipart)."""
+
+    async def put(self, record: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,9 @@ class PipelineStats:
     matched: int = 0  # PDFs put on the queue
     written: int = 0  # manifest lines written
     peak_queue_depth: int = 0
+    # Set when ``stop`` ended the listing early: the last key listed (the next round's
+    # StartAfter). None when the listing reached its end.
+    stopped_after: str | None = None
 
 
 _DONE = None  # sentinel: one per consumer, after the last entry
@@ -55,15 +64,21 @@ async def run_pipeline(
     prefix: str,
     *,
     presigner: Presigner,
-    spool: ManifestSpool,
+    spool: LineSink,
     expires_in: int,
     queue_maxsize: int,
     consumers: int,
     page_size: int,
     manifest_prefix: str,
     lister: str = "fast",
+    start_after: str | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> PipelineStats:
-    """List ``prefix``, presign every PDF, write the manifest lines. Returns the counts."""
+    """List ``prefix``, presign every PDF, write the manifest lines. Returns the counts.
+
+    ``start_after`` lists only keys after it (a continuation round). ``stop`` is asked after
+    each page that is not the last; True ends the listing there (``stats.stopped_after``).
+    """
     stats = PipelineStats()
     queue: asyncio.Queue[Entry | None] = asyncio.Queue(maxsize=queue_maxsize)
     try:
@@ -79,6 +94,8 @@ async def run_pipeline(
                     page_size,
                     manifest_prefix,
                     lister,
+                    start_after,
+                    stop,
                 ),
                 name="producer",
             )
@@ -111,11 +128,21 @@ async def _produce(
     page_size: int,
     manifest_prefix: str,
     lister: str,
+    start_after: str | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     # aclosing: if this task is cancelled, the listing's request in flight is cancelled too.
-    pages = listing.pages(client, bucket, prefix, page_size=page_size, lister=lister)
+    pages = listing.pages(
+        client, bucket, prefix, start_after=start_after, page_size=page_size, lister=lister
+    )
+    last_key: str | None = None
     async with contextlib.aclosing(pages):
         async for page in pages:
+            # ``stop`` is asked only between pages, when another page with keys has come:
+            # stopping after the last one would hand the next round nothing to do.
+            if stop is not None and page and last_key is not None and stop():
+                stats.stopped_after = last_key
+                break
             stats.pages += 1
             for key, size, etag, last_modified in page:
                 stats.listed += 1
@@ -126,6 +153,8 @@ async def _produce(
                 depth = queue.qsize()
                 if depth > stats.peak_queue_depth:
                     stats.peak_queue_depth = depth
+            if page:
+                last_key = page[-1][0]
     for _ in range(consumers):
         await queue.put(_DONE)
 
@@ -135,12 +164,12 @@ async def _consume(
     presigner: Presigner,
     bucket: str,
     expires_in: int,
-    spool: ManifestSpool,
+    spool: LineSink,
     stats: PipelineStats,
 ) -> None:
     while (entry := await queue.get()) is not _DONE:
         url = await presigner.presign_get(bucket, entry.key, expires_in)
-        spool.write(
+        await spool.put(
             {
                 "key": entry.key,
                 "size": entry.size,

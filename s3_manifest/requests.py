@@ -11,7 +11,9 @@ Callers and how they are recognised:
 * API Gateway REST (payload 1.0: ``httpMethod``) and HTTP API (payload 2.0:
   ``version == "2.0"`` with ``requestContext.http``): ``bucket`` and ``prefix`` from the query
   string. The handler answers these in the proxy format.
-* Step Functions task input and direct invoke: a JSON object ``{"bucket": ..., "prefix": ...}``.
+* Step Functions task input and direct invoke: a JSON object ``{"bucket": ..., "prefix": ...}``,
+  or a previous response's ``next`` (adds ``start_after``, ``run``, ``part``, ``count_so_far``)
+  to continue a run cut by the deadline (`s3_manifest.continuation`).
 
 Missing values fall back to `Settings` (``BUCKET_NAME`` / ``PREFIX``).
 """
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
+from s3_manifest.continuation import Resume, parse_resume
 from s3_manifest.settings import Settings
 
 __all__ = [
@@ -71,6 +74,8 @@ class Request:
     source: Source
     # For S3 notifications: the keys that triggered this run (for the log only).
     trigger_keys: tuple[str, ...] = field(default=(), compare=False)
+    # A continuation round (the event was a previous response's ``next``); None: a new run.
+    resume: Resume | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,12 @@ def _request(params: Mapping[str, Any], settings: Settings, source: Source) -> R
         raise BadRequest(f"'bucket' must be a string, got {type(bucket).__name__}; {EXPECTED}")
     if not isinstance(prefix, str):
         raise BadRequest(f"'prefix' must be a string, got {type(prefix).__name__}; {EXPECTED}")
-    return Request(bucket=check_bucket(bucket), prefix=check_prefix(prefix), source=source)
+    prefix = check_prefix(prefix)
+    try:
+        resume = parse_resume(params, prefix) if source == "direct" else None
+    except ValueError as e:
+        raise BadRequest(str(e)) from e
+    return Request(bucket=check_bucket(bucket), prefix=prefix, source=source, resume=resume)
 
 
 def bucket_name_problem(name: str) -> str | None:

@@ -32,6 +32,10 @@ MAX_PAGE_SIZE = 1000
 MANIFEST_PREFIX = "manifests/"
 PRESIGNERS = ("fast", "botocore")
 LISTERS = ("fast", "botocore")  # LISTER: s3_manifest.listing's lean path, or the paginator
+# The manifest is uploaded in parts of this size (S3's minimum for a non-last part is 5 MiB).
+DEFAULT_PART_MB = 8
+MIN_PART_MB = 5
+MAX_PART_MB = 5 * 1024
 
 
 class ConfigError(ValueError):
@@ -53,6 +57,7 @@ class Settings:
     lister: str = "fast"
     region: str = "us-east-1"
     endpoint_url: str | None = None
+    part_size: int = DEFAULT_PART_MB * 1024 * 1024  # bytes
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +82,11 @@ class Settings:
             # The same variables botocore honours, read here because an endpoint also means
             # path-style addressing (MinIO, SeaweedFS and friends have no bucket DNS).
             endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None,
+            part_size=_int(
+                env, "MANIFEST_PART_MB", DEFAULT_PART_MB, low=MIN_PART_MB, high=MAX_PART_MB
+            )
+            * 1024
+            * 1024,
         )
 
 

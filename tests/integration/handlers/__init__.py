@@ -1,0 +1,1 @@
+"""Handlers the integration tests invoke through the sandbox runtime."""
