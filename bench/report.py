@@ -5,7 +5,9 @@ it holds every round's timing, megabytes) and writes, under ``--out``: ``README.
 tables, the issue's aims checked with ✓/✗, the cost table), the SVG charts, and
 ``results.json``, the figures the report used (one record per benchmark, no per-round data;
 the report can be regenerated from it). Every ratio compares figures measured in the same run,
-on the same machine and backend.
+on the same machine and backend. Round 2's sections (issues 12-16: listing methods, the lean
+lister under the CPU share, scale, the local service, seeding methods, the fault layer) live in
+`bench._report_listing` and `bench._report_round2`; each is empty when its records are absent.
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from bench._cpu_share import cpu_share_section
+from bench._report_listing import cpu_share_lister_section, listing_aims, listing_section
+from bench._report_round2 import (
+    fault_layer_lines,
+    scale_aims,
+    scale_section,
+    seeding_section,
+    service_section,
+)
 from bench._results import MIB, Aim, Record, bytes_per_object, check_aims, find, load_records
 from sandbox.tuning.pricing import (
     ARCH_PRICES,
@@ -101,18 +111,18 @@ def _baselines(records: list[Record]) -> list[str]:
         "## Handler vs baselines",
         "",
         "Median wall time of warm invocations (the handler opens an S3 client from its cached "
-        "session, lists, presigns, spools and uploads the manifest). Listing floor: open a "
-        "client from a session kept across rounds and page through `list_objects_v2`, nothing "
-        "else. Naive: a new boto3 client, list all into a list, presign each with botocore, "
-        "write the manifest, upload it.",
+        "session, lists, presigns, spools and uploads the manifest). Listing floor (round 1): "
+        "open a client from a session kept across rounds and page through botocore's "
+        "`list_objects_v2` paginator, nothing else. Naive: a new boto3 client, list all into a "
+        "list, presign each with botocore, write the manifest, upload it.",
         "",
         "At 1,000 objects (one page) every figure is fixed per-invocation cost and alternates "
         "between ~0.15 and ~0.3 s from round to round on this machine; compare at 10,000.",
         "",
         "![baselines](baselines_10k.svg)",
         "",
-        "| N | listing floor | handler (fast) | vs floor | handler (botocore) | naive "
-        "| naive / handler | handler keys/s |",
+        "| N | listing floor (paginator) | handler | vs floor | handler (botocore presigner) "
+        "| naive | naive / handler | handler keys/s |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for n in sorted({r["n"] for r in find(records, kind="handler")}):
@@ -302,6 +312,7 @@ def _other(records: list[Record]) -> list[str]:
             )
         elif r.get("bytes_per_extra_key"):
             lines.append(f"- Seeder memory: {r['bytes_per_extra_key']:,} bytes per extra key")
+    lines += fault_layer_lines(records)
     for r in records:  # issue 16: load through the local Lambda service
         if isinstance(r.get("warm_bursts"), dict) and r.get("single_warm_ms"):
             w = r["warm_bursts"]
@@ -332,9 +343,14 @@ def render(records: list[Record], meta: dict[str, Any], charts: Sequence[str] = 
         _header(meta),
         _aims(check_aims(records)),
         _baselines(records),
+        listing_section(records),
+        cpu_share_lister_section(records),
         _memory(records, per_object),
         _cost(records),
         _sweep(records),
+        scale_section(records),
+        service_section(records),
+        seeding_section(records),
         _other(records),
     ]
     text = "\n".join(line for section in sections for line in section)
@@ -367,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     slim = {"bench_meta": meta["bench_meta"], "machine_info": meta["machine_info"],
             "commit_info": meta["commit_info"], "records": records}  # fmt: skip
     (args.out / "results.json").write_text(json.dumps(slim, indent=1) + "\n", encoding="utf-8")
-    aims = check_aims(records)
+    aims = [*check_aims(records), *listing_aims(records), *scale_aims(records)]
     print(f"wrote {args.out / 'README.md'} and {', '.join(charts) or 'no charts'}")
     for aim in aims:
         print(f"  {aim.mark} {aim.name}: {aim.measured}")

@@ -16,6 +16,9 @@
     pipeline, returning its peak queue depth) with the botocore presigner and a consumer that
     yields after every URL (``BENCH_CONSUMER_YIELDS=1``, like a consumer awaiting I/O per
     object), ``QUEUE_MAXSIZE=100`` against ``0``: only the bound differs.
+* ``handler-cpu-share`` / ``handler-cpu-share-lister``: warm Duration at 10,000 objects with
+  Lambda's CPU share (a fresh process per point), per memory setting, and at 128 / 512 MB with
+  each lister.
 """
 
 from __future__ import annotations
@@ -205,4 +208,49 @@ def test_handler_with_lambdas_cpu_share(
         max_memory_used_bytes=max(r["max_memory_used_bytes"] for r in runs),
         load_average_1m=round(os.getloadavg()[0], 2),  # a setting gets its share only if a
         cores=os.cpu_count(),  # core has room for it: the report flags a busy machine
+    )
+
+
+# Warm runs per setting after the probe's cold (no-op) invocation: at 128 MB one botocore run
+# takes ~16 s of a 1/14 vCPU, so one run there.
+LISTER_SHARE_RUNS = {128: 1, 512: 2}
+
+
+@pytest.mark.benchmark(group="handler-cpu-share-lister")
+@pytest.mark.parametrize("lister", ["fast", "botocore"])
+@pytest.mark.parametrize("memory_mb", list(LISTER_SHARE_RUNS))
+def test_handler_cpu_share_by_lister(
+    benchmark: Any,
+    bench_sandbox: Any,
+    dataset: Callable[[int], Dataset],
+    memory_mb: int,
+    lister: str,
+) -> None:
+    """The lean lister against ``LISTER=botocore`` where CPU is scarce (issue 12's 3x aim)."""
+    count = 10_000
+    ds = dataset(count)
+    spec = {
+        "env": function_env(bench_sandbox, LISTER=lister),
+        "event": ds.event,
+        "memory_mb": memory_mb,
+        "cpu": "lambda",
+        "invocations": LISTER_SHARE_RUNS[memory_mb],
+    }
+    result = benchmark.pedantic(_probe, args=(spec,), rounds=1, iterations=1)
+    runs = result["runs"]
+    assert all(r["response"]["count"] == count for r in runs)
+    durations = [r["duration_ms"] for r in runs]
+    benchmark.extra_info.update(
+        kind="cpu_share_lister",
+        n=count,
+        memory_mb=memory_mb,
+        lister=lister,
+        cpu_mode=result["cpu_mode"],
+        vcpus=result["vcpus"],
+        init_ms=result["init_ms"],
+        durations_ms=durations,
+        duration_ms_median=statistics.median(durations),
+        max_memory_used_bytes=max(r["max_memory_used_bytes"] for r in runs),
+        load_average_1m=round(os.getloadavg()[0], 2),
+        cores=os.cpu_count(),
     )
