@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 COUNT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sandbox down status test test-fast check lint types bench bench-full docs minio graphviz clean fuzz lint-template package
+.PHONY: help venv sandbox down status test test-slow test-fast check lint types bench bench-full docs minio graphviz clean fuzz lint-template package
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,11 +38,15 @@ status: $(STAMP) ## Show the running sandbox
 down: $(STAMP) ## Stop the sandbox and remove its data
 	$(PY) -m sandbox down
 
-test: $(STAMP) graphviz lint-template ## Lint the template, run unit and integration tests
+test: $(STAMP) graphviz lint-template ## Lint the template; unit + integration tests, slow ones left to test-slow
+	-$(PY) -m sandbox ensure-minio
+	$(PY) -m pytest -m "not slow" --s3-backend minio,seaweedfs
+
+test-slow: $(STAMP) graphviz ## The slow tier: Docker backend, fault matrix, crash recovery, outside project, ...
 	-$(PY) -m sandbox ensure-minio
 	# Docker: an engine that answers is used as is; under CI=true (or SANDBOX_PRIVATE_DOCKER=1)
 	# as root a private dockerd is installed if needed, started, used and torn down.
-	$(PY) -m sandbox.docker_engine run -- $(PY) -m pytest
+	$(PY) -m sandbox.docker_engine run -- $(PY) -m pytest -m slow --s3-backend minio,seaweedfs
 
 test-fast: $(STAMP) ## Unit tests only (no servers)
 	$(PY) -m pytest tests/unit
@@ -61,7 +65,7 @@ lint: $(STAMP) ## ruff
 types: $(STAMP) ## mypy
 	$(VENV)/bin/mypy
 
-check: lint types test fuzz ## Lint, types, tests and the long fuzzing runs
+check: lint types test test-slow fuzz ## Lint, types, both test tiers and the long fuzzing runs
 
 fuzz: $(STAMP) ## Fuzz the handler (2,000 examples) and the service's HTTP front (500 each), fixed seeds
 	-$(PY) -m sandbox ensure-minio

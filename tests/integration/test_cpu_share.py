@@ -150,8 +150,11 @@ def test_cpu_bound_work_takes_1769_over_memory_times_as_long_as_at_1769_mb(
         )
     assert not slow, report
     # 1,769 MB is one whole vCPU: one thread is never throttled (only the machine's load can
-    # slow it, and here that load is what its wall time mostly measures).
-    assert throttled[VCPU_MB] == 0 and throttled[128] > 0, (throttled, report)
+    # slow it, and here that load is what its wall time mostly measures). The other settings'
+    # counters are not checked: when this test process's RSS is over a setting's memory, Lambda's
+    # rule discards that environment (and its cgroup) after each invocation, so the last
+    # cgroup's counter covers one invocation at most; the granted share above is the measure.
+    assert throttled.get(VCPU_MB, 0) == 0, (throttled, report)
 
 
 @pytest.mark.slow
