@@ -325,7 +325,8 @@ def run(args: argparse.Namespace) -> int:
         wait_for_debugger(args.debug_port)
     with Environment(config, timeouts=not args.debug) as lam:
         cpu_mode, cpu_line = lam.cpu_mode, lam.cpu_line()
-        print(cpu_line, file=sys.stderr if args.json else sys.stdout, flush=True)
+        # Not Lambda's output: stderr when stdout is JSON (--json, or Lambda's JSON log format).
+        print(cpu_line, file=sys.stderr if args.json or json_logs else sys.stdout, flush=True)
         if args.follow:
             return _follow(args, lam, sb, region, quiet)
         event: Any = None
