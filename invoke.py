@@ -185,7 +185,7 @@ def _function_env(args: argparse.Namespace) -> tuple[dict[str, str], Any, str]:
         sb = Sandbox.attach(args.state_dir)
         problem = "no sandbox is recorded" if sb is None else sb.problem()
         if sb is not None and problem is None:
-            env.update(sb.env())
+            env.update(_sandbox_env(sb))
             target = "sandbox"
         else:
             if sb is not None:
@@ -211,11 +211,7 @@ def _function_env(args: argparse.Namespace) -> tuple[dict[str, str], Any, str]:
                 "no sandbox is recorded: start one with `python -m sandbox up` "
                 "(or `make sandbox`), or pass --target aws for real S3"
             )
-        env.update(sb.env())
-        # With the fault layer on (`python -m sandbox faults ...`) the function goes through it.
-        from sandbox.faults import recorded as recorded_faults
-
-        env["AWS_ENDPOINT_URL_S3"] = recorded_faults.function_endpoint(sb.workdir, sb.endpoint).url
+        env.update(_sandbox_env(sb))
     for item in args.env:
         name, sep, value = item.partition("=")
         if not sep or not name:
@@ -225,6 +221,16 @@ def _function_env(args: argparse.Namespace) -> tuple[dict[str, str], Any, str]:
         env.setdefault("BUCKET_NAME", args.bucket)
     _log_env(args, env)
     return env, sb, target
+
+
+def _sandbox_env(sb: Any) -> dict[str, str]:
+    """The sandbox's S3 for the function: through the fault layer when one is on
+    (`python -m sandbox faults ...`), whichever way the sandbox was chosen."""
+    from sandbox.faults import recorded as recorded_faults
+
+    env = sb.env()
+    env["AWS_ENDPOINT_URL_S3"] = recorded_faults.function_endpoint(sb.workdir, sb.endpoint).url
+    return env
 
 
 def _log_env(args: argparse.Namespace, env: dict[str, str]) -> None:
