@@ -28,20 +28,11 @@ from aiobotocore.session import get_session
 
 from bench._common import COUNTS, DEFAULT_COUNTS, rounds_for, s3_config
 from bench._datasets import Dataset
-from bench._listing import obstore_list, server_floor
+from bench._listing import client_for, obstore_list, server_floor
 
 
 async def _list_all(session: Any, sandbox: Any, ds: Dataset) -> tuple[int, int]:
-    e = sandbox.endpoint
-    async with session.create_client(
-        "s3",
-        region_name=e.region,
-        endpoint_url=e.url,
-        aws_access_key_id=e.access_key,
-        aws_secret_access_key=e.secret_key,
-        aws_session_token=e.session_token,
-        config=s3_config(sandbox),
-    ) as client:
+    async with client_for(session, sandbox) as client:
         keys = pages = 0
         paginator = client.get_paginator("list_objects_v2")
         async for page in paginator.paginate(Bucket=ds.bucket, Prefix=ds.prefix):
