@@ -7,16 +7,15 @@ and Go is installed, ``go install`` builds the pinned version into the cache (mi
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox._gobuild import build_lock, executable, find_pinned, promote_build
 from sandbox.backends._base import BackendUnavailable, Reporter, quiet
 
 MINIO_MODULE = "github.com/minio/minio"
@@ -46,10 +45,6 @@ class Found:
     source: str  # where it came from, for messages
 
 
-def _executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
-
-
 def built_version(binary: Path) -> str | None:
     """The MinIO module version recorded in a Go-built binary (``go version -m``), if readable."""
     go = shutil.which("go")
@@ -70,19 +65,8 @@ def built_version(binary: Path) -> str | None:
 
 def find_minio(version: str = MINIO_VERSION) -> Found | None:
     """An existing binary: ``$MINIO_BINARY``, then PATH, then the cache. Never builds."""
-    if explicit := os.environ.get(MINIO_BINARY_ENV):
-        path = Path(explicit)
-        if not _executable(path):
-            raise BackendUnavailable(
-                f"{MINIO_BINARY_ENV}={explicit} is not an executable file; fix or unset it"
-            )
-        return Found(path, f"${MINIO_BINARY_ENV}")
-    if on_path := shutil.which("minio"):
-        return Found(Path(on_path), "PATH")
-    cached = cached_binary_path(version)
-    if _executable(cached):
-        return Found(cached, "cache")
-    return None
+    found = find_pinned(MINIO_BINARY_ENV, "minio", cached_binary_path(version))
+    return Found(*found) if found else None
 
 
 def build_plan() -> str | None:
@@ -102,8 +86,9 @@ def ensure_minio(report: Reporter = quiet, version: str = MINIO_VERSION) -> Path
         report(f"minio: using {found.path} (from {found.source})")
         return found.path
     target = cached_binary_path(version)
-    with _build_lock(target.parent.parent, report):
-        if _executable(target):  # built by whoever held the lock before us
+    waiting = "minio: another process is building MinIO; waiting for it"
+    with build_lock(target.parent.parent, report, waiting):
+        if executable(target):  # built by whoever held the lock before us
             report(f"minio: using {target} (built by another process)")
             return target
         if adopted := _adopt_legacy_build(target, version):
@@ -123,7 +108,7 @@ def ensure_minio(report: Reporter = quiet, version: str = MINIO_VERSION) -> Path
 def _adopt_legacy_build(target: Path, version: str) -> Path | None:
     """A pinned build left by ``GOBIN=<cache>/minio/bin go install`` is linked into the layout."""
     legacy = target.parent.parent / "bin" / "minio"
-    if not _executable(legacy) or built_version(legacy) != version:
+    if not executable(legacy) or built_version(legacy) != version:
         return None
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name("minio.adopting")
@@ -134,22 +119,6 @@ def _adopt_legacy_build(target: Path, version: str) -> Path | None:
         shutil.copy2(legacy, tmp)
     os.replace(tmp, target)
     return target
-
-
-@contextlib.contextmanager
-def _build_lock(directory: Path, report: Reporter) -> Iterator[None]:
-    """One build at a time across processes (make, pytest, CLI)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".build.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            report("minio: another process is building MinIO; waiting for it")
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _build(target: Path, version: str, report: Reporter) -> Path:
@@ -208,13 +177,6 @@ def _build(target: Path, version: str, report: Reporter) -> Path:
             reader.join(timeout=5)
             if proc.stdout is not None:
                 proc.stdout.close()
-    built = staging / "minio"
-    if code != 0 or not _executable(built):
-        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
-        raise BackendUnavailable(
-            f"building MinIO failed (`{' '.join(argv)}` exited {code}); log {log_path}:\n{tail}"
-        )
-    os.replace(built, target)
-    shutil.rmtree(staging, ignore_errors=True)
+    promote_build(staging / "minio", target, what="MinIO", argv=argv, code=code, log_path=log_path)
     report(f"minio: built {target} in {time.monotonic() - began:.0f}s")
     return target

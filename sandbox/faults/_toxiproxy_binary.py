@@ -7,13 +7,13 @@ cache (``<cache>/toxiproxy/<version>/toxiproxy-server``) and never vendored into
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
 
+from sandbox._gobuild import build_lock, executable, find_pinned, promote_build
 from sandbox.backends._base import BackendUnavailable, Reporter, quiet
 from sandbox.backends._minio_binary import cache_root
 
@@ -37,27 +37,15 @@ def cached_toxiproxy_path(version: str = TOXIPROXY_VERSION) -> Path:
     return cache_root() / "toxiproxy" / version / "toxiproxy-server"
 
 
-def _executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
-
-
 def find_toxiproxy(version: str = TOXIPROXY_VERSION) -> Path | None:
     """An existing binary: ``$TOXIPROXY_BINARY``, then PATH, then the cache. Never builds."""
-    if explicit := os.environ.get(TOXIPROXY_BINARY_ENV):
-        if not _executable(Path(explicit)):
-            raise BackendUnavailable(
-                f"{TOXIPROXY_BINARY_ENV}={explicit} is not an executable file; fix or unset it"
-            )
-        return Path(explicit)
-    if on_path := shutil.which("toxiproxy-server"):
-        return Path(on_path)
-    cached = cached_toxiproxy_path(version)
-    return cached if _executable(cached) else None
+    found = find_pinned(TOXIPROXY_BINARY_ENV, "toxiproxy-server", cached_toxiproxy_path(version))
+    return found[0] if found else None
 
 
 def _go() -> str | None:
     return shutil.which("go") or (
-        "/usr/local/go/bin/go" if _executable(Path("/usr/local/go/bin/go")) else None
+        "/usr/local/go/bin/go" if executable(Path("/usr/local/go/bin/go")) else None
     )
 
 
@@ -66,10 +54,9 @@ def ensure_toxiproxy(report: Reporter = quiet, version: str = TOXIPROXY_VERSION)
     if found := find_toxiproxy(version):
         return found
     target = cached_toxiproxy_path(version)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / ".build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time across processes
-        if _executable(target):
+    waiting = "toxiproxy: another process is building Toxiproxy; waiting for it"
+    with build_lock(target.parent, report, waiting):
+        if executable(target):
             return target
         go = _go()
         if go is None:
@@ -101,13 +88,9 @@ def _build(go: str, target: Path, version: str, report: Reporter) -> Path:
             ).returncode
         except subprocess.TimeoutExpired:
             code = -1
-    built = staging / "server"  # `go install .../cmd/server` names the binary after the dir
-    if code != 0 or not _executable(built):
-        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
-        raise BackendUnavailable(
-            f"building Toxiproxy failed (`{' '.join(argv)}` exited {code}); log {log_path}:\n{tail}"
-        )
-    os.replace(built, target)
-    shutil.rmtree(staging, ignore_errors=True)
+    # `go install .../cmd/server` names the binary after its folder
+    promote_build(
+        staging / "server", target, what="Toxiproxy", argv=argv, code=code, log_path=log_path
+    )
     report(f"toxiproxy: built {target} in {time.monotonic() - began:.0f}s")
     return target
