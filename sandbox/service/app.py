@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import os
@@ -37,6 +36,7 @@ from sandbox.service.asyncq import AsyncEvent, AsyncInvoker
 from sandbox.service.config import HOST, ServiceConfig
 from sandbox.service.invoke_api import INVOKE_PATH, aws_error, handle_invoke
 from sandbox.service.logs import FunctionLogs
+from sandbox.service.notifications import bearer_matches
 from sandbox.service.pool import Outcome, Pools, Throttled, WorkerFailed
 
 __all__ = ["Service", "serve"]
@@ -160,7 +160,7 @@ async def _s3_events(request: web.Request) -> web.Response:
     if request.method == "HEAD":  # MinIO's reachability probe
         return web.Response(status=200)
     given = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    if not bearer_matches(given, token):
         log.warning(
             "s3-events: refused a request with a %s bearer token", "wrong" if given else "missing"
         )

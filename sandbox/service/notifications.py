@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_TARGET_ID",
     "NotificationSetupError",
     "WebhookTarget",
+    "bearer_matches",
     "configure_notifications",
     "minio_arn",
     "minio_env",
@@ -52,6 +53,17 @@ _PREFIX = "MINIO_NOTIFY_WEBHOOK_"
 
 class NotificationSetupError(RuntimeError):
     """The bucket notification rules could not be put in place."""
+
+
+def bearer_matches(authorization: str | None, token: str) -> bool:
+    """Whether an ``Authorization`` header value is ``Bearer <token>`` (the scheme in any case,
+    as RFC 6750 allows); compared in constant time."""
+    if not authorization:
+        return False
+    scheme, _, given = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
 
 
 @dataclass(frozen=True)
@@ -81,12 +93,7 @@ class WebhookTarget:
 
     def authorizes(self, authorization: str | None) -> bool:
         """Whether an ``Authorization`` header value carries this target's token."""
-        if not authorization:
-            return False
-        scheme, _, token = authorization.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            token.strip().encode(), self.token.encode()
-        )
+        return bearer_matches(authorization, self.token)
 
     def public(self) -> dict[str, str]:
         """What may be shown or logged: everything but the token."""
