@@ -19,6 +19,7 @@ much of what is generated.
 from __future__ import annotations
 
 import base64
+import errno
 import http.client
 import json
 import os
@@ -81,8 +82,18 @@ def exchange(
                     sock.shutdown(socket.SHUT_WR)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the server may answer and close before reading all of a bad request
+            except OSError as e:
+                # ENOTCONN: the server had already closed (and reset) the connection when we
+                # shut our side; what it sent, if anything, is still read below.
+                if e.errno != errno.ENOTCONN:
+                    raise
             response = http.client.HTTPResponse(sock, method=method)
-            response.begin()  # a well-formed status line and headers, or an exception
+            try:
+                response.begin()  # a well-formed status line and headers, or an exception
+            except OSError as e:
+                if e.errno != errno.ENOTCONN:
+                    raise
+                raise http.client.RemoteDisconnected("closed without an answer") from e
             body = response.read()  # exactly Content-Length bytes (or chunked to the end)
             response.body = body  # type: ignore[attr-defined]
             return response
