@@ -19,7 +19,9 @@ Two MinIO properties shape the design:
   listing of the plan's roots is compared with the MD5 of every body sent, and whatever is
   missing or different is rebuilt and sent again (:data:`SNOWBALL_ROUNDS` rounds as tars, a last
   one as plain PUTs). One listing per round rather than one per batch: the keys of a batch are
-  spread over the whole prefix, so a per-batch listing would cost O(objects x batches).
+  spread over the whole prefix, so a per-batch listing would cost O(objects x batches). What was
+  sent is kept as 64-bit fingerprints (`seed.ledger.SentLedger`, 9 bytes per object), not as a
+  key -> MD5 dict (~150 bytes per object).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seed.errors import SeedConnectionError
+from seed.ledger import SentLedger
 
 __all__ = [
     "BATCH_BYTES",
@@ -106,7 +109,7 @@ class SnowballWriter:
     batch_bytes: int = BATCH_BYTES
     in_flight: int = IN_FLIGHT
     tamper: Callable[[int, bytes], bytes] | None = None
-    sent: dict[str, bytes] = field(default_factory=dict)  # key -> MD5 of the body sent
+    sent: SentLedger = field(default_factory=SentLedger)  # (key, MD5 of the body) sent
     failed_batches: int = 0
     last_error: str | None = None
     _batch_no: int = 0
@@ -129,7 +132,7 @@ class SnowballWriter:
             if batch is None:
                 return None
             for key, body, _ in batch:
-                self.sent[key] = hashlib.md5(body).digest()
+                self.sent.add(key, hashlib.md5(body).digest())
             number = self._batch_no
             self._batch_no += 1
             data = build_tar(batch)
@@ -207,14 +210,14 @@ def storage_full_message(action: str, endpoint_url: str, e: BaseException) -> st
     return (
         f"{action} at {endpoint_url} failed: the server's disk is full ({e}); "
         "objects written so far are kept and a rerun skips them. Free space on the server's "
-        "data directory (or `python -m sandbox down` to drop the sandbox's data), or seed "
+        "data directory (or `python -m sandbox down --purge` to drop the sandbox's data), or seed "
         "fewer or smaller objects (--count, --size)"
     )
 
 
-def _remember(items: Iterator[Item], md5s: dict[str, bytes]) -> Iterator[Item]:
+def _remember(items: Iterator[Item], ledger: SentLedger) -> Iterator[Item]:
     for item in items:
-        md5s[item[0]] = hashlib.md5(item[1]).digest()
+        ledger.add(item[0], hashlib.md5(item[1]).digest())
         yield item
 
 
@@ -235,7 +238,7 @@ async def snowball_all(
     items: Iterator[Item],
     *,
     listing: Callable[[], AsyncIterator[tuple[str, bytes | None]]],
-    regenerate: Callable[[set[str]], Iterator[Item]],
+    regenerate: Callable[[], Iterator[Item]],
     put_items: Callable[[Iterator[Item]], Awaitable[None]],
     on_batch: Callable[[int, int], None] | None = None,
     tamper: Callable[[int, bytes], bytes] | None = None,
@@ -243,40 +246,41 @@ async def snowball_all(
 ) -> SnowballOutcome:
     """Send ``items`` as tar batches, then verify by listing and repair until all match.
 
-    ``listing()`` yields ``(key, md5-or-None)`` for the plan's roots; ``regenerate(keys)``
-    makes those keys' items again (bodies are a pure function of the plan, so nothing is held
-    in memory for a retry); ``put_items`` is the plain concurrent-PUT path, the last resort.
+    ``listing()`` yields ``(key, md5-or-None)`` for the plan's roots; ``regenerate()`` makes
+    the plan's items again (bodies are a pure function of the plan, so nothing is held in
+    memory for a retry; the ledger picks out what it has not seen confirmed); ``put_items`` is
+    the plain concurrent-PUT path, the last resort.
     """
     writer = SnowballWriter(s3, bucket, endpoint_url, batch_objects=batch_objects, tamper=tamper)
     await writer.write(items, on_batch)
-    pending = writer.sent  # key -> MD5 sent; emptied as the listing confirms each key
+    pending = writer.sent  # what was sent; the listing confirms each object
     uploaded = len(pending)
     failed, repaired, rounds = writer.failed_batches, 0, 0
     last_error = writer.last_error
     for attempt in range(SNOWBALL_ROUNDS + 2):
         rounds += 1
         async for key, md5 in listing():
-            if key in pending and pending[key] == md5:
-                del pending[key]
-        if not pending:
+            pending.confirm(key, md5)
+        if not pending.unconfirmed_count:
             break
         if attempt == SNOWBALL_ROUNDS + 1:
-            first = min(pending)
+            first = next(pending.unconfirmed(regenerate()), ("?",))[0]
             raise SeedConnectionError(
-                f"after {rounds} verification listings, {len(pending)} objects are still "
-                f"missing or different in s3://{bucket}/ at {endpoint_url} (first {first!r}; "
-                f"last server error: {last_error or 'none'}); check the server's log, or seed "
-                "with --method put"
+                f"after {rounds} verification listings, {pending.unconfirmed_count} objects are "
+                f"still missing or different in s3://{bucket}/ at {endpoint_url} (first "
+                f"{first!r}; last server error: {last_error or 'none'}); check the server's log, "
+                "or seed with --method put"
             )
-        missing = set(pending)
-        repaired += len(missing)
+        repaired += pending.unconfirmed_count
+        missing = pending.unconfirmed(regenerate())
         if attempt < SNOWBALL_ROUNDS:
             retry = SnowballWriter(s3, bucket, endpoint_url, batch_objects=batch_objects)
-            await retry.write(regenerate(missing))
+            await retry.write(missing)
             failed += retry.failed_batches
             last_error = retry.last_error or last_error
             pending = retry.sent
         else:
-            pending = {}
-            await put_items(_remember(regenerate(missing), pending))
+            resent = SentLedger()
+            await put_items(_remember(missing, resent))
+            pending = resent
     return SnowballOutcome(uploaded, failed, repaired, rounds)
