@@ -67,8 +67,8 @@ def ensure_dataset(sandbox: Any, count: int, *, bucket: str = BUCKET) -> Dataset
     if result.expected.count != count:
         raise SeedError(
             f"seeding s3://{bucket}/{prefix} left {result.expected.count} PDFs, wanted {count}; "
-            f"remove the bench sandbox (SANDBOX_STATE_DIR=.sandbox/bench python -m sandbox down) "
-            f"and run again"
+            "remove the bench sandbox "
+            "(SANDBOX_STATE_DIR=.sandbox/bench python -m sandbox down --purge) and run again"
         )
     return Dataset(
         bucket,

@@ -1,4 +1,4 @@
-"""One execution environment in a fresh process: ``python -m bench._probe '<json spec>'``.
+"""One execution environment in a fresh process: ``python -m bench._probe < spec.json``.
 
 Memory figures from one long-lived pytest process are coloured by what ran before (freed
 memory the allocator keeps, the pytest process itself). A fresh process per measurement is what
@@ -72,10 +72,12 @@ def _figures(inv: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m bench._probe '<json spec>'", file=sys.stderr)
+    # The spec comes on stdin, not argv: it holds the sandbox's credentials, and a process's
+    # arguments are readable by every user of the machine (`ps`).
+    if argv:
+        print("usage: python -m bench._probe < spec.json", file=sys.stderr)
         return 2
-    print(json.dumps(run_spec(json.loads(argv[0]))))
+    print(json.dumps(run_spec(json.loads(sys.stdin.read()))))
     return 0
 
 

@@ -36,7 +36,7 @@ def load_records(path: Path | str) -> tuple[list[Record], dict[str, Any]]:
                 "group": bench.get("group"),
                 "median_s": stats.get("median"),
                 "min_s": stats.get("min"),
-                "rounds": stats.get("rounds"),
+                "bench_rounds": stats.get("rounds"),  # not "rounds": extra_info may use it
             }
         )
     meta = {k: doc.get(k, {}) for k in ("machine_info", "commit_info", "bench_meta", "datetime")}

@@ -3,7 +3,7 @@
 * The sandbox is a detached one recorded in ``.sandbox/bench`` (``--bench-state-dir``): the
   first run starts it and seeds what the selected tests need; at the end of the session it is
   stopped with its data kept, so the next run restarts it on the same data (no re-seeding).
-  Remove it with ``SANDBOX_STATE_DIR=.sandbox/bench .venv/bin/python -m sandbox down``.
+  Remove it with ``SANDBOX_STATE_DIR=.sandbox/bench .venv/bin/python -m sandbox down --purge``.
 * Backend: MinIO when it is available (cached or buildable), else SeaweedFS. Unless
   ``--s3-backend`` is given, the plugin's ``s3_sandbox`` fixture (used by the seeding benchmark)
   is restricted to the same backend, so every number in one report comes from one backend.

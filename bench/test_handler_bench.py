@@ -111,7 +111,8 @@ def test_handler_end_to_end(
 def _probe(spec: dict[str, Any]) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     out = subprocess.run(
-        [sys.executable, "-m", "bench._probe", json.dumps(spec)],
+        [sys.executable, "-m", "bench._probe"],
+        input=json.dumps(spec),
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench._report_round2 import scale_section
-from bench._results import check_aims
+from bench._results import check_aims, load_records
 from bench.report import cost_rows, render
 from sandbox.tuning.pricing import (
     ARCH_PRICES,
@@ -291,11 +293,23 @@ def test_the_scale_section_checks_tmp_memory_and_continuation() -> None:
     text = render(records, META)
     assert "## Scale and continuation (issue 14)" in text
     assert "| 1,000,000 | 100.00 s | 10,000 | 8.4 | 74.0 | 20.0 |" in text
-    assert "| 10,000 | 3 s | 4 | 1.08 s | 1.00 s | **1.08x** |" in text
+    assert "| 10,000 | 1,024 MB (0.58) | 3 s | 4 | 1.08 s | 1.00 s | **1.08x** |" in text
     marks = _aims_of(text)
     assert marks["/tmp peak within one manifest part at every N"] == "✓"
     assert marks["memory flat from 10k to 1M objects"] == "✓"
     assert marks["continued rounds cost about one uninterrupted run"] == "✓"
+
+
+def test_a_900_s_point_has_no_single_run_and_one_round_points_do_not_count_for_the_aim() -> None:
+    at_900 = {**_continuation(1.0), "n": 1_000_000, "timeout_s": 900.0, "memory_mb": 128,
+              "rounds": 2, "rounds_duration_ms": 700_000.0, "single_duration_ms": None,
+              "ratio": None}  # fmt: skip
+    one_round = {**_continuation(0.98), "rounds": 1}
+    text = "\n".join(scale_section([at_900, one_round]))
+    assert "| 1,000,000 | 128 MB (0.07) | 900 s | 2 | 700.00 s | — | — |" in text
+    assert _aims_of(text)["continued rounds cost about one uninterrupted run"] == "–"
+    text = "\n".join(scale_section([at_900, one_round, _continuation(1.3)]))
+    assert _aims_of(text)["continued rounds cost about one uninterrupted run"] == "✗"
 
 
 def test_scale_aims_fail_on_a_big_tmp_growing_memory_or_costly_rounds() -> None:
@@ -328,3 +342,14 @@ def test_a_run_without_round_2_records_has_none_of_their_sections() -> None:
                     "Seeding methods", "Scale and continuation", "Fault layer"):  # fmt: skip
         assert heading not in text
     assert render([], META).startswith("# Benchmarks")
+
+
+def test_a_records_own_rounds_survive_loading_pytest_benchmark_json(tmp_path: Path) -> None:
+    """The continuation bench's ``rounds`` (Step Functions rounds) is not pytest-benchmark's."""
+    doc = {"benchmarks": [{"name": "continuation[10000]", "group": "continuation",
+                           "stats": {"median": 5.0, "min": 5.0, "rounds": 1},
+                           "extra_info": {"kind": "continuation", "rounds": 10}}]}  # fmt: skip
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps(doc))
+    records, _ = load_records(path)
+    assert records[0]["rounds"] == 10 and records[0]["bench_rounds"] == 1
