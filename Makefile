@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 COUNT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sandbox down status test test-slow test-fast check lint types bench bench-full docs minio graphviz clean fuzz lint-template package
+.PHONY: help venv sandbox down purge status test test-slow test-fast check lint types bench bench-full docs minio graphviz clean fuzz lint-template package
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,8 +35,11 @@ sandbox: $(STAMP) ## The main job: start S3, seed PDFs, invoke the function once
 status: $(STAMP) ## Show the running sandbox
 	$(PY) -m sandbox status
 
-down: $(STAMP) ## Stop the sandbox and remove its data
+down: $(STAMP) ## Stop the sandbox; data and credentials kept for the next `up`
 	$(PY) -m sandbox down
+
+purge: $(STAMP) ## Stop the sandbox and remove its data, credentials and (docker) volume
+	$(PY) -m sandbox down --purge
 
 test: $(STAMP) graphviz lint-template ## Lint the template; unit + integration tests, slow ones left to test-slow
 	-$(PY) -m sandbox ensure-minio

@@ -84,8 +84,19 @@ def _parser() -> argparse.ArgumentParser:
         "--direct", action="store_true", help="the S3 server itself, even when faults are on"
     )
 
-    down = sub.add_parser("down", help="stop the sandbox and remove its data")
-    down.add_argument("--keep-data", action="store_true", help="keep data and credentials")
+    down = sub.add_parser(
+        "down",
+        help="stop the sandbox; its data and credentials stay for the next `up` (--purge removes)",
+    )
+    keep_or_purge = down.add_mutually_exclusive_group()
+    keep_or_purge.add_argument(
+        "--purge",
+        action="store_true",
+        help="also remove the data, the credentials and (docker) the volume",
+    )
+    keep_or_purge.add_argument(
+        "--keep-data", action="store_true", help="keep data and credentials (the default)"
+    )
 
     logs = sub.add_parser("logs", help="a function's log (START, output, END, REPORT)")
     logs.add_argument("function", nargs="?", help="default: the project's only function")
@@ -190,7 +201,11 @@ def _cmd_status(args: argparse.Namespace) -> int:
     sb = _attached(args.state_dir)
     recorded = state_mod.load(sb.workdir)
     running = recorded is not None and recorded.running
-    problem = sb.problem() if running else "stopped (data kept by down --keep-data)"
+    problem = (
+        sb.problem()
+        if running
+        else "stopped, data kept (`python -m sandbox up` restarts it; `down --purge` removes it)"
+    )
     info = _describe(sb, show_credentials=args.show_credentials, problem=problem)
     if running and problem is not None:
         info["stale"] = (
@@ -252,22 +267,40 @@ def _cmd_down(args: argparse.Namespace) -> int:
     else:
         from sandbox.service.cli import stop_recorded_service
 
-        stop_recorded_service(sb.workdir, keep_data=args.keep_data, report=_say)
-        sb.stop(keep_data=args.keep_data)
-        kept = f"; data kept in {sb.handle.data_dir}" if args.keep_data else ""
-        print(f"sandbox down: {sb.backend.name} stopped{kept}")
-    if not args.keep_data:
-        _remove_docker_leftovers(sb.workdir if sb else args.state_dir)
+        keep = not args.purge
+        stop_recorded_service(sb.workdir, keep_data=keep, report=_say)
+        sb.stop(keep_data=keep)
+        print(f"sandbox down: {sb.backend.name} stopped{_kept(sb) if keep else ', data removed'}")
+    kept_volume = sb.handle.extra.get("volume") if sb is not None and not args.purge else None
+    _remove_docker_leftovers(
+        sb.workdir if sb else args.state_dir, volumes=args.purge, keep_volume=kept_volume
+    )
     return 0
 
 
-def _remove_docker_leftovers(state_dir: Path | None) -> None:
-    """Containers labelled with this state dir that a crashed ``up`` never recorded."""
+def _kept(sb: Sandbox) -> str:
+    where = sb.handle.data_dir or (
+        f"volume {sb.handle.extra['volume']}" if sb.handle.extra.get("volume") else None
+    )
+    kept = f"; data kept in {where}" if where else "; data kept"
+    return f"{kept} (`up` reuses it, `down --purge` removes it)"
+
+
+def _remove_docker_leftovers(
+    state_dir: Path | None, *, volumes: bool, keep_volume: str | None
+) -> None:
+    """Containers (and with ``volumes``, volumes) labelled with this state dir that the record
+    does not name: what a crashed ``up`` left."""
     from sandbox.backends import BackendUnavailable
     from sandbox.backends.docker import remove_leftovers
 
     with contextlib.suppress(BackendUnavailable):  # no engine: nothing can be left in it
-        remove_leftovers(Path(state_dir or state_mod.default_state_dir()).absolute(), report=_say)
+        remove_leftovers(
+            Path(state_dir or state_mod.default_state_dir()).absolute(),
+            report=_say,
+            volumes=volumes,
+            keep_volume=keep_volume,
+        )
 
 
 def _cmd_ensure_minio(_args: argparse.Namespace) -> int:

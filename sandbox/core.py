@@ -187,7 +187,8 @@ class Sandbox:
         was started with (read it back from :attr:`webhook`).
 
         Stale state (process gone, container removed, server not answering) is cleaned up and a
-        new server started. Data kept by ``down --keep-data`` is reused with its credentials.
+        new server started. Data kept by ``down`` (without ``--purge``) is reused with its
+        credentials.
         """
         sdir = (
             Path(state_dir).absolute() if state_dir is not None else state_mod.default_state_dir()
@@ -219,14 +220,20 @@ class Sandbox:
                 report(f"stale sandbox state ({problem}); cleaning it up")
                 existing.backend.stop(existing.handle, keep_data=True)
             reuse = existing.handle
-        selection = select_backend(backend, candidates)
+        if reuse is not None and backend not in ("auto", reuse.backend):
+            # `down` keeps data by default now: never drop it because another backend was asked.
+            where = reuse.data_dir or reuse.extra.get("volume") or sdir
+            raise SandboxError(
+                f"data and credentials kept from an earlier {reuse.backend} sandbox are in "
+                f"{where}; `python -m sandbox up --backend {reuse.backend}` serves them again, "
+                f"`python -m sandbox down --purge` removes them before starting a {backend} one"
+            )
+        # `auto` with kept data means the backend that kept it.
+        selection = select_backend(reuse.backend if reuse is not None else backend, candidates)
         report(selection.explain())
-        if reuse is not None and reuse.backend != selection.backend.name:
-            report(f"discarding the data kept from the earlier {reuse.backend} sandbox")
-            _backend_named(reuse.backend, candidates).stop(reuse, keep_data=False)
-            reuse = None
-        elif reuse is not None:
-            report(f"reusing data kept in {reuse.data_dir}")
+        if reuse is not None:
+            where = reuse.data_dir or f"volume {reuse.extra.get('volume')}"
+            report(f"reusing data kept in {where}")
         selection = _with_webhook(selection, webhook, report)
         sandbox = cls._launch(selection, sdir, region, timeout, True, report, reuse)
         from sandbox.faults import recorded as recorded_faults

@@ -173,6 +173,7 @@ All checks passed. The sandbox is still running:
   .venv/bin/python invoke.py --event s3 --bucket {args.bucket} --prefix {args.prefix}
   .venv/bin/python invoke.py --event apigw-v2 --repeat 3       # one cold, two warm REPORT lines
   make status                                    # what is running, where
-  make down                                      # stop it and remove its data
+  make down                                      # stop it; data kept for the next `up`
+  make purge                                     # stop it and remove its data
 """
     )

@@ -28,7 +28,7 @@ def default_state_dir() -> Path:
 
 @dataclass
 class State:
-    """A sandbox as recorded on disk. ``running`` is false after ``down --keep-data``."""
+    """A sandbox as recorded on disk. ``running`` is false after ``down`` (data kept)."""
 
     handle: Handle
     running: bool = True

@@ -1,13 +1,18 @@
 """MinIO in a container, through the ``docker`` SDK, when an engine answers ``ping()``.
 
 The image is pinned (``$SANDBOX_MINIO_IMAGE`` overrides it), host ports are bound to 127.0.0.1
-only and chosen by the engine, and containers carry labels so leftovers can be found and removed.
+only and chosen by the engine, and containers and volumes carry labels so leftovers can be found
+and removed. The data lives in a named volume, as with ``docker compose``: stopping with the data
+kept (``down``) removes the container and keeps the volume, and the next ``up`` mounts it in a new
+container with the same credentials; ``down --purge`` removes the volume too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import secrets
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -25,7 +30,7 @@ from sandbox.backends._base import (
     StartupError,
     quiet,
 )
-from sandbox.backends.minio import readiness_problem
+from sandbox.backends.minio import SANDBOX_MINIO_ENV, readiness_problem
 
 DEFAULT_IMAGE = "quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z"
 IMAGE_ENV = "SANDBOX_MINIO_IMAGE"
@@ -133,18 +138,35 @@ class DockerBackend(Backend):
         image = self._image()
         log_path = workdir / "docker-minio.log"
         container: Any = None
+        volume: Any = None
+        created_volume = False
+        labels = {LABEL: "1", LABEL_WORKDIR: str(workdir), **self.labels}
         try:
             if reuse is not None and reuse.container_id:
-                try:
+                try:  # a container kept stopped by an earlier version of this tool
                     container = client.containers.get(reuse.container_id)
                 except NotFound:
-                    report(f"the kept container {reuse.container_id[:12]} is gone; a new one")
+                    container = None
+            kept_volume = reuse.extra.get("volume") if reuse is not None else None
+            if container is None and kept_volume:
+                try:
+                    volume = client.volumes.get(kept_volume)
+                except NotFound:
+                    report(f"the kept volume {kept_volume} is gone; starting with empty data")
             if container is not None and reuse is not None:
                 access, secret = reuse.endpoint.access_key, reuse.endpoint.secret_key
                 report(f"restarting the kept container {container.short_id}")
                 container.start()
             else:
-                access, secret = _procs.random_credentials()
+                if volume is not None and reuse is not None:
+                    access, secret = reuse.endpoint.access_key, reuse.endpoint.secret_key
+                    report(f"a new container on the kept volume {volume.name}")
+                else:
+                    access, secret = _procs.random_credentials()
+                    volume = client.volumes.create(
+                        name=f"llr-minio-{secrets.token_hex(6)}", labels=labels
+                    )
+                    created_volume = True
                 image = self._ensure_image(client, report)
                 container = client.containers.run(
                     image,
@@ -153,10 +175,12 @@ class DockerBackend(Backend):
                         "MINIO_ROOT_USER": access,
                         "MINIO_ROOT_PASSWORD": secret,
                         "MINIO_REGION": region,
+                        **SANDBOX_MINIO_ENV,
                     },
                     # Host port None: the engine picks a free one, bound to loopback only.
                     ports={"9000/tcp": ("127.0.0.1", None), "9001/tcp": ("127.0.0.1", None)},
-                    labels={LABEL: "1", LABEL_WORKDIR: str(workdir), **self.labels},
+                    volumes={volume.name: {"bind": "/data", "mode": "rw"}},
+                    labels=labels,
                     detach=True,
                 )
             api = _host_port(container, "9000/tcp", timeout=10, image=image)
@@ -167,7 +191,7 @@ class DockerBackend(Backend):
                 endpoint=endpoint,
                 log_path=log_path,
                 container_id=container.id,
-                extra={"image": image},
+                extra={"image": image, **({"volume": volume.name} if volume is not None else {})},
             )
 
             def problem() -> str | None:
@@ -190,6 +214,8 @@ class DockerBackend(Backend):
         except BaseException as e:
             if container is not None:
                 _remove(container)
+            if created_volume:  # a kept volume is the user's data: never removed by a failed up
+                _remove_volume(client, volume.name)
             client.close()
             if isinstance(e, DockerException):
                 raise StartupError(
@@ -220,24 +246,22 @@ class DockerBackend(Backend):
         return None if container.status == "running" else f"container is {container.status}"
 
     def stop(self, handle: Handle, *, keep_data: bool = False) -> None:
+        """Remove the container; remove its volume too unless ``keep_data``."""
         from docker.errors import NotFound
 
-        if handle.container_id is None:
-            return
         try:
             client = _docker_client()
         except BackendUnavailable:
             return
         try:
-            container = client.containers.get(handle.container_id)
-        except NotFound:
-            return
+            if handle.container_id is not None:
+                with contextlib.suppress(NotFound):
+                    _remove(client.containers.get(handle.container_id))
+            volume = handle.extra.get("volume")
+            if volume and not keep_data:
+                _remove_volume(client, volume)
         finally:
             client.close()
-        if keep_data:
-            container.stop(timeout=STOP_GRACE_SECONDS)  # the anonymous volume lives on
-        else:
-            _remove(container)
 
 
 def _engine_host() -> str:
@@ -254,6 +278,13 @@ def _remove(container: Any) -> None:
         pass
     except DockerException:
         container.remove(v=True, force=True)
+
+
+def _remove_volume(client: Any, name: str) -> None:
+    from docker.errors import NotFound
+
+    with contextlib.suppress(NotFound):
+        client.volumes.get(name).remove(force=True)
 
 
 def _cannot_run(container: Any, image: str) -> str:
@@ -283,8 +314,16 @@ def _host_port(container: Any, port: str, timeout: float, image: str) -> int:
     )
 
 
-def remove_leftovers(workdir: Path | None = None, report: Reporter = quiet) -> int:
-    """Remove sandbox containers (all, or those of ``workdir``) a crashed run left behind."""
+def remove_leftovers(
+    workdir: Path | None = None,
+    report: Reporter = quiet,
+    *,
+    volumes: bool = True,
+    keep_volume: str | None = None,
+) -> int:
+    """Remove sandbox containers (all, or those of ``workdir``) a crashed run left behind.
+
+    With ``volumes``, their labelled volumes too, except ``keep_volume`` (kept data)."""
     client = _docker_client()
     filters = {"label": [LABEL] if workdir is None else [f"{LABEL_WORKDIR}={workdir}"]}
     try:
@@ -292,6 +331,13 @@ def remove_leftovers(workdir: Path | None = None, report: Reporter = quiet) -> i
         for container in containers:
             report(f"removing leftover container {container.short_id}")
             _remove(container)
-        return len(containers)
+        removed = len(containers)
+        if volumes:
+            for volume in client.volumes.list(filters=filters):
+                if volume.name != keep_volume:
+                    report(f"removing leftover volume {volume.name}")
+                    _remove_volume(client, volume.name)
+                    removed += 1
+        return removed
     finally:
         client.close()

@@ -37,7 +37,7 @@ _PORT_NAMES = (
     "s3_grpc",
 )
 # SeaweedFS takes ~15 s to act on SIGTERM. Throwaway data gets a short grace period, then
-# SIGKILL; data that is kept (``down --keep-data``) gets the time for a clean shutdown.
+# SIGKILL; data that is kept (``down`` without ``--purge``) gets the time for a clean shutdown.
 STOP_GRACE_SECONDS = 3.0
 KEEP_DATA_GRACE_SECONDS = 30.0
 

@@ -60,7 +60,7 @@ def state_dir(tmp_path: Path) -> Any:
     try:
         yield sdir
     finally:
-        _cli(sdir, "down", check=False)
+        _cli(sdir, "down", "--purge", check=False)
 
 
 def _attached(state_dir: Path) -> Sandbox:

@@ -49,7 +49,7 @@ def test_main_job_seeds_invokes_checks_and_leaves_the_sandbox_running(tmp_path: 
         assert "reusing the running seaweedfs sandbox" in again.stdout + again.stderr
         assert "0 uploaded" in again.stdout
     finally:
-        down = sandbox_cli("down", state_dir=state_dir)
+        down = sandbox_cli("down", "--purge", state_dir=state_dir)
     assert down.returncode == 0, down.stderr
 
 

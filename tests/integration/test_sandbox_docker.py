@@ -53,11 +53,13 @@ def test_stopping_removes_the_container_and_its_volume() -> None:
     from docker.errors import NotFound
 
     with Sandbox.start("docker") as sb:
-        container_id = sb.handle.container_id
+        container_id, volume = sb.handle.container_id, sb.handle.extra["volume"]
     client = _docker_client()
     try:
         with pytest.raises(NotFound):
             client.containers.get(container_id)
+        with pytest.raises(NotFound):
+            client.volumes.get(volume)
     finally:
         client.close()
 
@@ -69,6 +71,8 @@ def test_the_main_job_passes_against_the_container(tmp_path: Path) -> None:
     from tests.integration.test_main_job import sandbox_cli
 
     state_dir = tmp_path / "state"
+    mine = {"label": f"{LABEL_WORKDIR}={state_dir}"}
+    client = _docker_client()
     try:
         done = sandbox_cli("run", "--backend", "docker", "--count", "60", state_dir=state_dir)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -77,15 +81,26 @@ def test_the_main_job_passes_against_the_container(tmp_path: Path) -> None:
         assert "All checks passed" in done.stdout
         status = sandbox_cli("status", state_dir=state_dir)
         assert status.returncode == 0 and "docker" in status.stdout, status.stderr
-    finally:
+
+        # `down` as with docker compose: the container goes, the named volume stays ...
         down = sandbox_cli("down", state_dir=state_dir)
-    assert down.returncode == 0, down.stderr
-    client = _docker_client()
-    try:
-        mine = {"label": f"{LABEL_WORKDIR}={state_dir}"}
+        assert down.returncode == 0, down.stderr
         assert client.containers.list(all=True, filters=mine) == []
+        volumes = client.volumes.list(filters=mine)
+        assert len(volumes) == 1 and "data kept in volume" in down.stdout, down.stdout
+        # ... and the next `up` serves the same data from a new container.
+        again = sandbox_cli("run", "--backend", "docker", "--count", "60", state_dir=state_dir)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "kept volume" in again.stdout + again.stderr, again.stderr
+        assert "0 uploaded" in again.stdout, again.stdout
     finally:
-        client.close()
+        purged = sandbox_cli("down", "--purge", state_dir=state_dir)
+        try:
+            assert purged.returncode == 0, purged.stderr
+            assert client.containers.list(all=True, filters=mine) == []
+            assert client.volumes.list(filters=mine) == []
+        finally:
+            client.close()
 
 
 def test_an_image_the_engine_cannot_run_gives_a_clear_message(

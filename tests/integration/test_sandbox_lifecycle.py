@@ -156,9 +156,13 @@ def test_the_cli_lifecycle_reuses_detects_stale_state_and_keeps_data(
         sb.client().create_bucket(Bucket="kept-bucket")
         sb.client().put_object(Bucket="kept-bucket", Key="k", Body=b"kept")
 
-        _cli(state_dir, "down", "--keep-data")
+        down = _cli(state_dir, "down")  # keeps data and credentials, as docker compose does
+        assert "data kept" in down.stdout and "--purge" in down.stdout
         stopped = _cli(state_dir, "status", check=False)
-        assert stopped.returncode == 1 and "stopped" in stopped.stdout
+        assert stopped.returncode == 1 and "stopped, data kept" in stopped.stdout
+        assert (state_dir / "state.json").stat().st_mode & 0o777 == 0o600
+        data_dir = Path(json.loads((state_dir / "state.json").read_text())["data_dir"])
+        assert data_dir.is_dir()
 
         restarted = _cli(state_dir, "up", "--backend", backend)
         assert "reusing data kept" in restarted.stderr
@@ -174,5 +178,50 @@ def test_the_cli_lifecycle_reuses_detects_stale_state_and_keeps_data(
         revived = _cli(state_dir, "up", "--backend", backend)
         assert "stale sandbox state" in revived.stderr
     finally:
-        _cli(state_dir, "down", check=False)
+        purged = _cli(state_dir, "down", "--purge", check=False)
+    assert purged.returncode == 0, purged.stderr
+    assert "data removed" in purged.stdout
     assert not (state_dir / "state.json").exists()
+    assert not data_dir.exists()
+
+
+def test_down_keeps_the_data_for_the_next_up_and_purge_removes_everything(tmp_path: Path) -> None:
+    """``down`` stops the server and keeps data and credentials (as ``docker compose down``
+    keeps volumes); ``up`` serves the same objects again; ``down --purge`` leaves nothing."""
+    _require("minio")
+    state_dir = tmp_path / ".sandbox"
+    refused = _cli(state_dir, "down", "--keep-data", "--purge", check=False)
+    assert refused.returncode == 2 and "not allowed with" in refused.stderr
+    data_dir: Path | None = None
+    try:
+        _cli(state_dir, "up", "--backend", "minio", "--no-service")
+        sb = Sandbox.attach(state_dir)
+        assert sb is not None and sb.handle.pid is not None and sb.handle.data_dir is not None
+        pid, data_dir = sb.handle.pid, sb.handle.data_dir
+        sb.client().create_bucket(Bucket="kept")
+        sb.client().put_object(Bucket="kept", Key="k", Body=b"still here")
+        secret = sb.endpoint.secret_key
+
+        down = _cli(state_dir, "down")
+        assert f"data kept in {data_dir}" in down.stdout, down.stdout
+        assert _wait_gone(pid) is not None, "down left the server running"
+        assert data_dir.is_dir()
+        assert (state_dir / "state.json").stat().st_mode & 0o777 == 0o600
+        assert secret not in down.stdout + down.stderr
+
+        _cli(state_dir, "up", "--backend", "minio", "--no-service")
+        sb = Sandbox.attach(state_dir)
+        assert sb is not None and sb.endpoint.secret_key == secret
+        body = sb.client().get_object(Bucket="kept", Key="k")["Body"].read()
+        assert body == b"still here"
+        assert sb.handle.pid is not None
+        pid = sb.handle.pid
+    finally:
+        purged = _cli(state_dir, "down", "--purge", check=False)
+    assert purged.returncode == 0, purged.stderr
+    assert "data removed" in purged.stdout
+    assert _wait_gone(pid) is not None
+    assert not (state_dir / "state.json").exists()
+    assert data_dir is not None and not data_dir.exists()
+    again = _cli(state_dir, "down", "--purge")
+    assert "nothing to stop" in again.stderr

@@ -97,7 +97,7 @@ def test_the_cli_sandbox_with_faults_stays_on_loopback_and_keeps_its_secret_out_
         assert "faults" in status.stdout and state["endpoint"]["access_key"] not in status.stdout
         assert secret in cli("status", "--show-credentials").stdout
 
-        down = cli("down")
+        down = cli("down", "--purge")
         said += [down.stdout, down.stderr]
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and any(
@@ -116,4 +116,4 @@ def test_the_cli_sandbox_with_faults_stays_on_loopback_and_keeps_its_secret_out_
         for text in said:
             assert secret not in text
     finally:
-        _run(["-m", "sandbox", "down"], base)
+        _run(["-m", "sandbox", "down", "--purge"], base)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Endpoint, Sandbox
+from sandbox import Endpoint, Sandbox, SandboxError
 from sandbox._procs import pid_state, process_start_time
 from sandbox.backends import Availability, Backend, Handle, Reporter, quiet
 from sandbox.state import State, load, save
@@ -95,12 +95,26 @@ def test_up_after_down_keep_data_restarts_with_the_kept_data(tmp_path: Path) -> 
     assert backend.reused == [old]
 
 
-def test_up_with_another_backend_discards_data_kept_by_the_previous_one(tmp_path: Path) -> None:
+def test_up_with_another_backend_refuses_and_keeps_the_data_of_the_previous_one(
+    tmp_path: Path,
+) -> None:
     _record(tmp_path, "minio", running=False)
     minio, seaweedfs = RecordingBackend("minio"), RecordingBackend("seaweedfs")
-    Sandbox.up("seaweedfs", state_dir=tmp_path, backends=[minio, seaweedfs])
-    assert minio.calls == ["stop(keep_data=False)"]
-    assert seaweedfs.reused == [None]
+    with pytest.raises(SandboxError) as caught:
+        Sandbox.up("seaweedfs", state_dir=tmp_path, backends=[minio, seaweedfs])
+    message = str(caught.value)
+    assert "kept from an earlier minio sandbox" in message
+    assert "up --backend minio" in message and "down --purge" in message
+    assert minio.calls == [] and seaweedfs.calls == []
+    recorded = load(tmp_path)
+    assert recorded is not None and recorded.handle.backend == "minio"
+
+
+def test_up_auto_with_kept_data_restarts_the_backend_that_kept_it(tmp_path: Path) -> None:
+    old = _record(tmp_path, "seaweedfs", running=False)
+    minio, seaweedfs = RecordingBackend("minio"), RecordingBackend("seaweedfs")
+    Sandbox.up("auto", state_dir=tmp_path, backends=[minio, seaweedfs])  # minio comes first
+    assert minio.calls == [] and seaweedfs.reused == [old]
 
 
 def test_down_with_keep_data_records_a_stopped_sandbox(tmp_path: Path) -> None:

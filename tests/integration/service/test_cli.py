@@ -108,7 +108,7 @@ eval "$({sys.executable} -m sandbox env)"
             ),
         ]
     finally:
-        _sandbox("down", state=state, check=False)
+        _sandbox("down", "--purge", state=state, check=False)
     for pid in pids:
         wait_for(lambda pid=pid: _gone(pid), timeout=15, what=f"process {pid} to end")
     leftover = sorted(p.name for p in state.iterdir()) if state.exists() else []
