@@ -169,6 +169,8 @@ async def _s3_events(request: web.Request) -> web.Response:
         body = await request.json()
     except ValueError as e:
         return _json(400, {"message": f"the notification is not JSON: {e}"})
+    except RecursionError:  # nested deeper than the parser goes: not a MinIO notification
+        return _json(400, {"message": "the notification is JSON nested too deep to read"})
     from sandbox.service.s3events import MalformedNotification, events_for
 
     try:

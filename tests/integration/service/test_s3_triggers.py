@@ -49,6 +49,22 @@ def test_the_webhook_refuses_a_missing_or_wrong_token_with_401(
     assert service.status()["functions"][FUNCTION]["invocations"] == before
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b'{"deep": ' + b"[" * 5000 + b"]" * 5000 + b"}", b'{"Records": 5}'],
+    ids=["not-json", "nested-5000-deep", "not-a-notification"],
+)
+def test_the_webhook_answers_a_body_it_cannot_use_with_400_not_500(
+    service: Any, body: bytes
+) -> None:
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {service.config.webhook_token}",
+    }
+    assert _post(f"{service.url}/_sandbox/s3-events", body, headers) == 400
+    assert service.status()["async"]["queue_depth"] == 0
+
+
 def _invocations(service: Any) -> int:
     return int(service.status()["functions"][FUNCTION]["invocations"])
 
