@@ -73,6 +73,7 @@ class Service:
             tmp_parent=str(self.env_dir),
             max_environments=config.max_environments,
             idle_timeout=config.idle_timeout,
+            config_version=self._faults_version if config.faults_state_dir else None,
         )
         self.async_invoker = AsyncInvoker(
             self._run_async,
@@ -86,7 +87,27 @@ class Service:
         )
 
     def _configure(self, spec: FunctionSpec) -> FunctionConfig:
-        return spec.function_config(env=self.config.function_env, region=self.config.region)
+        env = dict(self.config.function_env)
+        if self.config.faults_state_dir:
+            from sandbox.faults.layer import FaultHandle
+            from sandbox.faults.recorded import PART
+            from sandbox.state import load_part
+
+            record = load_part(Path(self.config.faults_state_dir), PART)
+            if record is not None:  # through the fault layer, as invoke.py does
+                env["AWS_ENDPOINT_URL_S3"] = FaultHandle.from_json(record).url
+        return spec.function_config(env=env, region=self.config.region)
+
+    def _faults_version(self) -> int | None:
+        """Changes when the fault layer is switched on or off (its record written or removed)."""
+        from sandbox.faults.recorded import PART
+        from sandbox.state import part_path
+
+        assert self.config.faults_state_dir is not None
+        try:
+            return part_path(Path(self.config.faults_state_dir), PART).stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
 
     async def _run_async(self, event: AsyncEvent) -> Outcome:
         return await self.pools.invoke(

@@ -158,6 +158,7 @@ def _ensure_service(
         default_bucket=_default_bucket(sb.env()),
         access_key=sb.endpoint.access_key,  # the Invoke API verifies SigV4 against these
         secret_key=sb.endpoint.secret_key,
+        faults_state_dir=str(state_dir),
         **limits,
     )
     return start_service(config, detached=True, report=report).record

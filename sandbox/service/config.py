@@ -44,6 +44,10 @@ class ServiceConfig:
     # (``auth``). None: no verification (a service started without a sandbox, e.g. a bench).
     access_key: str | None = None
     secret_key: str | None = None
+    # The sandbox's state dir: while a fault layer is recorded there (`python -m sandbox
+    # faults ...`), new execution environments get its endpoint as AWS_ENDPOINT_URL_S3, as
+    # invoke.py does. None: always function_env's endpoint.
+    faults_state_dir: str | None = None
 
     @property
     def url(self) -> str:

@@ -100,10 +100,17 @@ class Pools:
         tmp_parent: str,
         max_environments: int = 16,
         idle_timeout: float = 300.0,
+        config_version: Callable[[], object] | None = None,
     ) -> None:
         self.functions = {
             name: _Function(spec, configure(spec)) for name, spec in functions.items()
         }
+        # ``config_version()`` changes when ``configure`` may answer differently (the fault
+        # layer switched on or off): new environments get the new configuration and the warm
+        # ones with the old one are retired, as Lambda does after a configuration update.
+        self._configure = configure
+        self._config_version = config_version
+        self._seen_version = config_version() if config_version is not None else None
         self.logs = logs
         self.max_environments = max_environments
         self.idle_timeout = idle_timeout
@@ -123,7 +130,29 @@ class Pools:
             if not waiter.done():
                 waiter.set_result(None)
 
+    def _refresh(self) -> None:
+        if self._config_version is None:
+            return
+        version = self._config_version()
+        if version == self._seen_version:
+            return
+        self._seen_version = version
+        for fn in self.functions.values():
+            config = self._configure(fn.spec)
+            if config != fn.config:
+                fn.config = config
+                retired, fn.idle = fn.idle, []
+                for worker in retired:
+                    self._stop_later(worker)
+        self._wake()
+
+    def _stop_later(self, worker: WorkerProcess) -> None:
+        task = asyncio.get_running_loop().create_task(worker.stop())
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+
     async def _acquire(self, fn: _Function, *, wait: bool) -> tuple[WorkerProcess, bool]:
+        self._refresh()
         while True:
             if self._closed:
                 raise WorkerFailed("the service is shutting down")
@@ -177,10 +206,9 @@ class Pools:
     def _release(self, fn: _Function, worker: WorkerProcess, *, discard: bool) -> None:
         fn.busy.discard(worker)
         worker.last_used = time.monotonic()
-        if discard or self._closed or worker.process.returncode is not None:
-            task = asyncio.get_running_loop().create_task(worker.stop())
-            self._stopping.add(task)
-            task.add_done_callback(self._stopping.discard)
+        stale = worker.config != fn.config  # configured before the last refresh
+        if discard or stale or self._closed or worker.process.returncode is not None:
+            self._stop_later(worker)
         else:
             fn.idle.append(worker)
         self._wake()

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,64 @@ def test_logs_without_a_name_in_a_many_function_project_asks_for_one(tmp_path: P
     done = _sandbox("logs", state=tmp_path / "state", cwd=project, check=False)
     assert done.returncode == 2
     assert "name the function" in done.stderr and "echo" in done.stderr
+
+
+@pytest.mark.slow
+def test_functions_behind_the_service_go_through_the_fault_layer_switched_on_after_up(
+    tmp_path: Path,
+) -> None:
+    """``up``, a warm invocation, then ``faults add slowdown``: boto3's ``lambda.invoke`` now
+    gets the function's SlowDown failure (the warm environment from before is retired, as after
+    a configuration update); ``faults clear`` lets it through; ``faults off`` goes direct."""
+    import boto3
+    from botocore.config import Config
+
+    state = tmp_path / "state"
+    try:
+        _sandbox("up", "--backend", "minio", state=state)
+    except AssertionError as e:
+        if "unavailable" in str(e).lower():
+            pytest.skip(str(e))
+        raise
+    try:
+        exports = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in _sandbox("env", state=state).stdout.splitlines()
+        )
+        creds = {
+            "aws_access_key_id": exports["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": exports["AWS_SECRET_ACCESS_KEY"],
+            "region_name": exports["AWS_REGION"],
+        }
+        s3 = boto3.client("s3", endpoint_url=exports["AWS_ENDPOINT_URL_S3"], **creds)
+        s3.put_object(Bucket="my-company-reports-bucket", Key="2026/05/a.pdf", Body=b"%PDF-1.4")
+        lam = boto3.client(
+            "lambda",
+            endpoint_url=exports["AWS_ENDPOINT_URL_LAMBDA"],
+            config=Config(retries={"max_attempts": 1}, read_timeout=120),
+            **creds,
+        )
+        event = json.dumps({"bucket": "my-company-reports-bucket", "prefix": "2026/05/"})
+
+        def invoke() -> dict[str, Any]:
+            out = lam.invoke(FunctionName="lambda-local-runner", Payload=event.encode())
+            return {"error": out.get("FunctionError"), "body": json.loads(out["Payload"].read())}
+
+        assert invoke() == {"error": None, "body": ANY_MANIFEST}  # warm, direct
+        _sandbox("faults", "add", "slowdown", state=state)  # every S3 request: 503 SlowDown
+        failed = invoke()
+        assert failed["error"] == "Unhandled" and "SlowDown" in json.dumps(failed["body"])
+        _sandbox("faults", "clear", state=state)
+        assert invoke()["error"] is None  # through the layer, no fault on
+        _sandbox("faults", "off", state=state)
+        assert invoke()["error"] is None  # direct again
+    finally:
+        _sandbox("down", "--purge", state=state, check=False)
+
+
+class _AnyManifest:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, dict) and other.get("count") == 1 and "manifest_key" in other
+
+
+ANY_MANIFEST = _AnyManifest()
