@@ -46,6 +46,10 @@ H = "tests.unit.handlers.cpu_bound.handler"
 REPO = Path(__file__).resolve().parents[2]
 TOLERANCE = 0.25
 ROUNDS = 60_000  # ~0.03-0.05 s of CPU here: 0.4-0.7 s at 128 MB
+# The share test's work: several 100 ms CFS periods' worth at every setting, so where an
+# invocation starts in a period (a head start of up to one period's quota) moves the measured
+# share by a few percent, not by the ~40% seen with ROUNDS there.
+SHARE_ROUNDS = 6 * ROUNDS
 NICE = -15
 THROTTLED = (512, 256, 128)
 MAX_TRIALS = 12
@@ -121,7 +125,7 @@ def test_cpu_bound_work_takes_1769_over_memory_times_as_long_as_at_1769_mb(
             assert env.cpu_mode == "cgroup v1"
         for trial in range(MAX_TRIALS):  # interleaved: a burst of load hits every setting alike
             for m, env in envs.items():
-                inv = env.invoke({"rounds": ROUNDS})
+                inv = env.invoke({"rounds": SHARE_ROUNDS})
                 granted[m].append(vcpus(inv))
                 walls[m].append(inv.duration_ms)
             if trial >= 3 and all(
@@ -129,18 +133,27 @@ def test_cpu_bound_work_takes_1769_over_memory_times_as_long_as_at_1769_mb(
             ):  # on a busy machine, more trials until each setting had one with a free core
                 break
         throttled = {m: env.cpu_share.stat()["nr_throttled"] for m, env in envs.items()}
+        periods = envs[VCPU_MB].cpu_share.stat()["nr_periods"]
     finally:
         for env in envs.values():
             env.close()
     slowdown = {m: 1 / max(granted[m]) for m in settings}
-    report = {m: f"{slowdown[m]:.2f}x one vCPU (ideal {VCPU_MB / m:.2f}x)" for m in settings}
+    report: dict[int | str, str] = {
+        m: f"{slowdown[m]:.2f}x one vCPU (ideal {VCPU_MB / m:.2f}x)" for m in settings
+    }
     report["same-run wall 128 / wall 1769"] = (
         f"{statistics.median(walls[128]) / statistics.median(walls[1769]):.2f}x"
     )
     report["trials"] = str(len(walls[128]))
-    # Faster than the share allows: the quota does not hold. Load cannot cause that.
+    # Faster than the share allows: the quota does not hold. Load cannot cause that, but where
+    # an invocation starts in the 100 ms CFS period can: a cgroup idle since the last refill
+    # runs a whole period's quota at once (a CI run with 0.03-0.05 CPU-s of work saw 2.52x
+    # slowdown against 3.46x at 512 MB in its best trial). SHARE_ROUNDS spans several periods
+    # and the median trial is checked, not the luckiest.
+    typical = {m: 1 / statistics.median(granted[m]) for m in settings}
+    report["median trial"] = ", ".join(f"{m}: {typical[m]:.2f}x" for m in settings)
     for m in THROTTLED:
-        assert slowdown[m] >= (1 - TOLERANCE) * VCPU_MB / m, report
+        assert typical[m] >= (1 - TOLERANCE) * VCPU_MB / m, report
     slow = [m for m in THROTTLED if not _within(slowdown[m], VCPU_MB / m)]
     load, cores = os.getloadavg()[0], os.cpu_count() or 1
     if slow and load > OVERLOADED * cores:
@@ -149,12 +162,13 @@ def test_cpu_bound_work_takes_1769_over_memory_times_as_long_as_at_1769_mb(
             f"{len(walls[128])} trials {slow} MB never got a core for their share; {report}"
         )
     assert not slow, report
-    # 1,769 MB is one whole vCPU: one thread is never throttled (only the machine's load can
-    # slow it, and here that load is what its wall time mostly measures). The other settings'
-    # counters are not checked: when this test process's RSS is over a setting's memory, Lambda's
-    # rule discards that environment (and its cgroup) after each invocation, so the last
-    # cgroup's counter covers one invocation at most; the granted share above is the measure.
-    assert throttled.get(VCPU_MB, 0) == 0, (throttled, report)
+    # Not asserted: 1,769 MB's throttle counter. Its quota is exactly one vCPU, and with work
+    # spanning many 100 ms periods CFS's 5 ms quota slices throttle a thread that uses all of it
+    # in 6-14% of periods (seen in this test) while its granted share stays ~0.98 vCPU. (The
+    # other settings' counters cover one invocation at most: when this test process's RSS is
+    # over a setting's memory, Lambda's rule discards that environment and its cgroup after
+    # each invocation.) The granted shares above are the measure.
+    report["1769 MB throttled periods"] = f"{throttled.get(VCPU_MB, 0)} of {periods}"
 
 
 @pytest.mark.slow
