@@ -46,10 +46,8 @@ def _gone(pid: int) -> bool:
     return stat[stat.rfind(")") + 2] == "Z"
 
 
-@pytest.mark.slow
-def test_up_serves_the_aws_cli_and_down_leaves_no_process(tmp_path: Path) -> None:
-    if not AWS.exists():
-        pytest.skip("the AWS CLI is not installed in this venv (pip install -e '.[dev]')")
+def _up_minio_or_skip(tmp_path: Path) -> Path:
+    """``up --backend minio`` (with the service) in a fresh state dir; skip without MinIO."""
     state = tmp_path / "state"
     try:
         _sandbox("up", "--backend", "minio", state=state)
@@ -57,6 +55,14 @@ def test_up_serves_the_aws_cli_and_down_leaves_no_process(tmp_path: Path) -> Non
         if "unavailable" in str(e).lower():
             pytest.skip(str(e))
         raise
+    return state
+
+
+@pytest.mark.slow
+def test_up_serves_the_aws_cli_and_down_leaves_no_process(tmp_path: Path) -> None:
+    if not AWS.exists():
+        pytest.skip("the AWS CLI is not installed in this venv (pip install -e '.[dev]')")
+    state = _up_minio_or_skip(tmp_path)
     pids: list[int] = []
     try:
         script = f"""
@@ -147,13 +153,7 @@ def test_functions_behind_the_service_go_through_the_fault_layer_switched_on_aft
     import boto3
     from botocore.config import Config
 
-    state = tmp_path / "state"
-    try:
-        _sandbox("up", "--backend", "minio", state=state)
-    except AssertionError as e:
-        if "unavailable" in str(e).lower():
-            pytest.skip(str(e))
-        raise
+    state = _up_minio_or_skip(tmp_path)
     try:
         exports = dict(
             line.removeprefix("export ").split("=", 1)
