@@ -10,7 +10,16 @@ from sandbox import state as state_mod
 from sandbox.backends._base import Endpoint, Reporter, SandboxError, quiet
 from sandbox.faults.layer import FaultHandle, FaultLayer
 
-__all__ = ["PART", "attach", "function_endpoint", "repoint", "start", "stop"]
+__all__ = [
+    "PART",
+    "attach",
+    "function_endpoint",
+    "layer_url",
+    "record_version",
+    "repoint",
+    "start",
+    "stop",
+]
 
 PART = "faults"
 
@@ -27,6 +36,21 @@ def attach(state_dir: Path, upstream: Endpoint) -> FaultLayer | None:
             f"{state_mod.part_path(state_dir, PART)} is not a fault layer record ({e}); delete it"
         ) from e
     return FaultLayer(upstream, handle)
+
+
+def layer_url(state_dir: Path) -> str | None:
+    """The recorded layer's URL (what functions use instead of S3), or ``None``; no liveness
+    check (the local service calls this per new environment)."""
+    data = state_mod.load_part(state_dir, PART)
+    return None if data is None else FaultHandle.from_json(data).url
+
+
+def record_version(state_dir: Path) -> int | None:
+    """Changes when the layer is switched on or off: the record's mtime, or ``None``."""
+    try:
+        return state_mod.part_path(state_dir, PART).stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
 
 
 def start(

@@ -89,25 +89,18 @@ class Service:
     def _configure(self, spec: FunctionSpec) -> FunctionConfig:
         env = dict(self.config.function_env)
         if self.config.faults_state_dir:
-            from sandbox.faults.layer import FaultHandle
-            from sandbox.faults.recorded import PART
-            from sandbox.state import load_part
+            from sandbox.faults.recorded import layer_url
 
-            record = load_part(Path(self.config.faults_state_dir), PART)
-            if record is not None:  # through the fault layer, as invoke.py does
-                env["AWS_ENDPOINT_URL_S3"] = FaultHandle.from_json(record).url
+            url = layer_url(Path(self.config.faults_state_dir))
+            if url is not None:  # through the fault layer, as invoke.py does
+                env["AWS_ENDPOINT_URL_S3"] = url
         return spec.function_config(env=env, region=self.config.region)
 
     def _faults_version(self) -> int | None:
-        """Changes when the fault layer is switched on or off (its record written or removed)."""
-        from sandbox.faults.recorded import PART
-        from sandbox.state import part_path
+        from sandbox.faults.recorded import record_version
 
         assert self.config.faults_state_dir is not None
-        try:
-            return part_path(Path(self.config.faults_state_dir), PART).stat().st_mtime_ns
-        except FileNotFoundError:
-            return None
+        return record_version(Path(self.config.faults_state_dir))
 
     async def _run_async(self, event: AsyncEvent) -> Outcome:
         return await self.pools.invoke(
