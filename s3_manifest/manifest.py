@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-__all__ = ["CONTENT_TYPE", "ManifestSpool", "TmpFull", "line"]
+__all__ = ["CONTENT_TYPE", "ManifestSpool", "TmpFull", "entry_line", "line"]
 
 CONTENT_TYPE = "application/x-ndjson"
 
@@ -26,6 +26,21 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def line(record: dict[str, Any]) -> str:
     """One manifest line: compact JSON, UTF-8 left as is, and the newline."""
     return _ENCODE(record) + "\n"
+
+
+# json's own string quoting for ensure_ascii=False (its C version where there is one).
+_quote = json.encoder.encode_basestring
+
+
+def entry_line(key: str, size: int, etag: str, last_modified: str | None, url: str) -> str:
+    """``line({"key": ..., "size": ..., "etag": ..., "last_modified": ..., "url": ...})``, the
+    same characters, built directly: the per-object hot path (the encoder walking a dict was a
+    fifth of the function's CPU at 100,000 objects). A test holds it equal to `line`."""
+    modified = "null" if last_modified is None else _quote(last_modified)
+    return (
+        f'{{"key":{_quote(key)},"size":{int.__repr__(size)},"etag":{_quote(etag)},'
+        f'"last_modified":{modified},"url":{_quote(url)}}}\n'
+    )
 
 
 class TmpFull(OSError):
@@ -49,16 +64,20 @@ class ManifestSpool:
         return self
 
     def write(self, record: dict[str, Any]) -> None:
+        self.write_line(line(record))
+
+    def write_line(self, text: str) -> None:
+        """Append ``text``: one line, newline included (`line`, `entry_line`)."""
         assert self._file is not None, "write() outside the with block"
         try:
-            self._file.write(line(record))
+            self._file.write(text)
         except OSError as e:
             raise _translate(e, self.path) from e
         self.lines += 1
 
-    async def put(self, record: dict[str, Any]) -> None:
-        """`write`, for the pipeline's consumers (the same interface as `PartSpool.put`)."""
-        self.write(record)
+    async def put_line(self, text: str) -> None:
+        """`write_line`, for the pipeline's consumers (the interface of `PartSpool.put_line`)."""
+        self.write_line(text)
 
     def finish(self) -> int:
         """Flush and close the file; returns its size in bytes."""

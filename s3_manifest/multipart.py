@@ -99,11 +99,15 @@ class PartSpool:
         return self
 
     async def put(self, record: dict[str, Any]) -> None:
-        """Append one JSON line; upload the part when it is full."""
+        """Append ``record`` as one JSON line; upload the part when it is full."""
+        await self.put_line(line(record))
+
+    async def put_line(self, text: str) -> None:
+        """Append ``text`` (one line, newline included); upload the part when it is full."""
         while self._busy and self._idle is not None:
             await self._idle.wait()
         assert self._file is not None, "put() outside the async with block"
-        data = line(record).encode()
+        data = text.encode()
         try:
             self._file.write(data)
         except OSError as e:

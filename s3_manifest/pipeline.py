@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from s3_manifest import listing
+from s3_manifest.manifest import entry_line
 from s3_manifest.requests import skip_reason
 
 __all__ = ["Entry", "LineSink", "PipelineStats", "Presigner", "run_pipeline"]
@@ -32,7 +33,7 @@ class Presigner(Protocol):
 class LineSink(Protocol):
     """Where manifest lines go: `ManifestSpool` (one file) or `PartSpool` (multipart)."""
 
-    async def put(self, record: dict[str, Any]) -> None: ...
+    async def put_line(self, text: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +170,10 @@ async def _consume(
 ) -> None:
     while (entry := await queue.get()) is not _DONE:
         url = await presigner.presign_get(bucket, entry.key, expires_in)
-        await spool.put(
-            {
-                "key": entry.key,
-                "size": entry.size,
-                "etag": entry.etag,
-                "last_modified": entry.last_modified.isoformat() if entry.last_modified else None,
-                "url": url,
-            }
+        modified = entry.last_modified
+        await spool.put_line(
+            entry_line(
+                entry.key, entry.size, entry.etag, modified.isoformat() if modified else None, url
+            )
         )
         stats.written += 1

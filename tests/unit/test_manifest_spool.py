@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from s3_manifest.manifest import ManifestSpool, TmpFull, _translate
+from s3_manifest.manifest import ManifestSpool, TmpFull, _translate, entry_line, line
 
 
 def test_spool_writes_one_json_line_per_record_and_removes_the_file(tmp_path: Path) -> None:
@@ -47,3 +49,31 @@ def test_a_full_temp_dir_becomes_an_error_that_says_what_to_raise(tmp_path: Path
     assert "ephemeral storage" in str(error)
     other = OSError(errno.EIO, "I/O error")
     assert _translate(other, tmp_path / "x.jsonl") is other
+
+
+# Any text a key, an ETag or a URL can hold (control characters, quotes, backslashes, astral
+# characters), sizes past 2**63, LastModified present or not.
+_text = st.text(st.characters(codec="utf-8"), max_size=40)
+
+
+@given(
+    key=_text,
+    size=st.integers(min_value=0, max_value=2**70),
+    etag=_text,
+    modified=st.none() | _text,
+    url=_text,
+)
+def test_entry_line_is_the_same_text_as_the_generic_line(
+    key: str, size: int, etag: str, modified: str | None, url: str
+) -> None:
+    record = {"key": key, "size": size, "etag": etag, "last_modified": modified, "url": url}
+    assert entry_line(key, size, etag, modified, url) == line(record)
+    assert json.loads(entry_line(key, size, etag, modified, url)) == record
+
+
+def test_entry_line_escapes_what_json_must() -> None:
+    text = entry_line('a"b\\c\n\x00é.pdf', 3, '"abc-2"', None, "http://h/a?b=c&d=%2F")
+    assert text == (
+        '{"key":"a\\"b\\\\c\\n\\u0000é.pdf","size":3,"etag":"\\"abc-2\\"",'
+        '"last_modified":null,"url":"http://h/a?b=c&d=%2F"}\n'
+    )
