@@ -5,8 +5,11 @@ locally). The service appends one invocation's block at a time, whole, so concur
 environments never interleave lines. ``X-Amz-Log-Type: Tail`` returns the last 4 KB of the
 same block, base64-encoded, exactly as the Invoke API does.
 
-The worker captures the raw output; composing it into lines lives here, kept small so that
-Lambda's JSON/text log formats (issue 17) can replace `invocation_block` later.
+The worker captures the raw output (the function's logging lines already in Lambda's text or
+JSON format, from `sandbox.runtime.logformat`); the platform's lines are added here: START, END
+and REPORT in the text format, ``platform.start`` / ``platform.runtimeDone`` /
+``platform.report`` records when the function's ``AWS_LAMBDA_LOG_FORMAT`` is ``JSON``, as
+Lambda writes them (and as aws-lambda-power-tuning reads either from ``LogResult``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sandbox.runtime import Invocation
+from sandbox.runtime.logformat import (
+    error_line,
+    platform_report,
+    platform_runtime_done,
+    platform_start,
+)
 
 __all__ = ["TAIL_BYTES", "FunctionLogs", "follow", "invocation_block", "log_result"]
 
@@ -26,11 +35,23 @@ __all__ = ["TAIL_BYTES", "FunctionLogs", "follow", "invocation_block", "log_resu
 TAIL_BYTES = 4096
 
 
-def invocation_block(inv: Invocation, *, output: str = "", init_output: str = "") -> str:
-    """One invocation's log as Lambda writes it: INIT output, START, output, END, REPORT."""
+def invocation_block(
+    inv: Invocation, *, output: str = "", init_output: str = "", json_format: bool = False
+) -> str:
+    """One invocation's log as Lambda writes it: INIT output, START, output, END, REPORT
+    (their JSON platform records with ``json_format``)."""
     lines: list[str] = []
     if init_output:
         lines.append(init_output.rstrip("\n"))
+    if json_format:
+        lines.append(platform_start(inv.request_id, inv.function_version))
+        if output:
+            lines.append(output.rstrip("\n"))
+        if inv.error is not None:
+            lines.append(error_line(inv))
+        lines.append(platform_runtime_done(inv))
+        lines.append(platform_report(inv))
+        return "\n".join(lines) + "\n"
     lines.append(inv.start_line())
     if output:
         lines.append(output.rstrip("\n"))

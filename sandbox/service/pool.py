@@ -32,6 +32,7 @@ from typing import Any
 from sandbox.project import FunctionSpec
 from sandbox.runtime import FunctionConfig, Invocation
 from sandbox.runtime.environment import INIT_TIMEOUT_S
+from sandbox.runtime.logformat import log_settings
 from sandbox.service._spawn import WorkerFailed, WorkerProcess
 from sandbox.service._wire import WireError
 from sandbox.service.logs import FunctionLogs, invocation_block
@@ -86,6 +87,12 @@ class _Function:
 
     def count(self) -> int:
         return len(self.idle) + len(self.busy) + self.starting
+
+    @property
+    def json_logs(self) -> bool:
+        """Lambda's JSON log format (the function's ``AWS_LAMBDA_LOG_FORMAT``): platform
+        records instead of START/END/REPORT."""
+        return log_settings(self.config.env)[0] == "JSON"
 
 
 class Pools:
@@ -247,12 +254,17 @@ class Pools:
             inv = _invocation(reply["invocation"])
             discard = bool(reply.get("discard"))
             block = invocation_block(
-                inv, output=reply.get("output", ""), init_output=reply.get("init_output", "")
+                inv,
+                output=reply.get("output", ""),
+                init_output=reply.get("init_output", ""),
+                json_format=fn.json_logs,
             )
         except (WireError, TimeoutError, OSError, RuntimeError) as e:
             code = await worker.kill()
             inv = _exit_error(fn.config, request_id, invocation_type, started, code)
-            block = invocation_block(inv, output=f"(the environment's process ended: {e})")
+            block = invocation_block(
+                inv, output=f"(the environment's process ended: {e})", json_format=fn.json_logs
+            )
         finally:
             self._release(fn, worker, discard=discard)
         worker.invocations += 1

@@ -25,12 +25,10 @@ import contextlib
 import ctypes
 import io
 import json
-import logging
 import os
 import signal
 import sys
 import tempfile
-import time
 from dataclasses import asdict
 from types import FrameType, TracebackType
 from typing import Any
@@ -95,35 +93,6 @@ def _flush() -> None:
             stream.flush()
 
 
-class _RequestId(logging.Filter):
-    """Puts the current request id on every record, as Lambda's runtime does."""
-
-    request_id = ""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.aws_request_id = self.request_id
-        return True
-
-
-def _lambda_logging() -> _RequestId:
-    """The root logger handler Lambda's Python runtime installs (text format).
-
-    The level is left as Python's default (WARNING), as on Lambda: a function that wants INFO
-    sets it. Issue 17 brings the JSON format; this is the text one.
-    """
-    handler = logging.StreamHandler(sys.stdout)
-    formatter = logging.Formatter(
-        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
-        "%Y-%m-%dT%H:%M:%S",
-    )
-    formatter.converter = time.gmtime
-    handler.setFormatter(formatter)
-    ids = _RequestId()
-    handler.addFilter(ids)
-    logging.getLogger().addHandler(handler)
-    return ids
-
-
 def _private_mounts() -> None:
     """As root: a mount namespace of our own, so /tmp's tmpfs cannot outlive this process."""
     if sys.platform != "linux" or os.geteuid() != 0:
@@ -138,11 +107,11 @@ def _on_sigterm(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def _invoke(
-    env: Environment, message: dict[str, Any], capture: OutputCapture, ids: _RequestId
-) -> dict[str, Any]:
+def _invoke(env: Environment, message: dict[str, Any], capture: OutputCapture) -> dict[str, Any]:
+    # The function's logging lines (Lambda's text or JSON format, with the request id) come
+    # from the environment's own root-logger handler (`sandbox.runtime.logformat`), as they do
+    # in invoke.py; the worker adds none of its own.
     init_output = ""
-    ids.request_id = message["request_id"]
     if env.needs_init:
         with capture:
             env.init()
@@ -154,7 +123,6 @@ def _invoke(
             request_id=message["request_id"],
             client_context=message.get("client_context"),
         )
-    ids.request_id = ""
     # Lambda ends the environment after a timeout, a failed INIT or memory over the size.
     discard = inv.status == "timeout" or env.needs_init or inv.would_be_killed
     return {
@@ -173,7 +141,6 @@ def serve(proto_in: int, proto_out: int) -> int:
     if hello.get("tmp_parent"):
         tempfile.tempdir = hello["tmp_parent"]  # where the environment's /tmp dir is made
     capture = OutputCapture()
-    ids = _lambda_logging()
     with Environment(config) as env:
         write_sync(proto_out, {"ready": True, "pid": os.getpid(), "tmp_mode": env.tmp_mode})
         while True:
@@ -183,7 +150,7 @@ def serve(proto_in: int, proto_out: int) -> int:
                 return 0  # the service went away or closed us: end the environment
             if message.get("op") == "stop":
                 return 0
-            write_sync(proto_out, _invoke(env, message, capture, ids))
+            write_sync(proto_out, _invoke(env, message, capture))
 
 
 def main() -> int:

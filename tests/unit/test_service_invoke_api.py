@@ -116,6 +116,32 @@ def test_a_handler_error_is_logged_before_end_as_lambdas_python_runtime_does() -
     assert block.index("[ERROR]") < block.index("END RequestId")
 
 
+def test_in_lambdas_json_format_the_block_has_platform_records_not_start_end_report() -> None:
+    error = {"errorType": "ValueError", "errorMessage": "bad"}
+    block = invocation_block(
+        _invocation(status="error", error=error),
+        output='plain print\n{"level": "WARN"}\n',
+        init_output="importing\n",
+        json_format=True,
+    )
+    lines = block.splitlines()
+    assert lines[0] == "importing"
+    records = [json.loads(line) for line in lines[1:] if line.startswith('{"time"')]
+    kinds = ["platform.start", "platform.runtimeDone", "platform.report"]
+    assert [r["type"] for r in records] == kinds
+    assert all(r["record"]["requestId"].startswith("11111111") for r in records)
+    assert records[0]["record"]["version"] == "$LATEST"
+    assert records[1]["record"]["status"] == "failure"
+    assert records[2]["record"]["status"] == "failure"
+    assert set(records[2]["record"]["metrics"]) >= {
+        "durationMs", "billedDurationMs", "memorySizeMB", "maxMemoryUsedMB"
+    }  # fmt: skip
+    assert "plain print" in lines  # stdout stays text in JSON mode, as on Lambda
+    error_lines = [json.loads(x) for x in lines if x.startswith('{"timestamp"')]
+    assert error_lines and error_lines[0]["errorType"] == "ValueError"
+    assert "START RequestId" not in block and "REPORT RequestId" not in block
+
+
 def test_log_result_is_base64_of_the_last_4_kb() -> None:
     block = "x" * 10_000 + "\nREPORT tail\n"
     data = base64.b64decode(log_result(block))

@@ -77,9 +77,36 @@ def test_tail_log_result_decodes_to_start_output_end_and_a_lambda_report(lam: An
     assert "echo got {'hello': 'log'}" in log  # print()
     assert "to stderr" in log  # sys.stderr
     assert "[WARNING]\t" in log and f"\t{request_id}\ta warning from the handler" in log
+    assert log.count("a warning from the handler") == 1  # one root handler, not two
     assert f"END RequestId: {request_id}" in log
     assert REPORT.search(log), log
     assert log.index("START") < log.index("echo got") < log.index("END") < log.index("REPORT")
+
+
+def test_json_log_format_gives_json_logging_lines_and_platform_records(
+    lam: Any, service: Any
+) -> None:
+    response = lam.invoke(FunctionName="echo-json", Payload=b'{"hello": "json"}', LogType="Tail")
+    log = base64.b64decode(response["LogResult"]).decode()
+    request_id = _payload(response)["request_id"]
+    lines = log.splitlines()
+    assert "echo got {'hello': 'json'}" in lines  # print() stays plain text, as on Lambda
+    objects = [json.loads(line) for line in lines if line.startswith("{")]
+    app = [o for o in objects if "level" in o]
+    assert len(app) == 1, log  # the warning, once; nothing under WARN
+    # awslambdaric writes logging.getLevelName(levelno): "WARNING" (the level setting says WARN)
+    assert app[0]["level"] == "WARNING" and app[0]["message"] == "a warning from the handler"
+    assert app[0]["logger"] == "handlers" and app[0]["requestId"] == request_id
+    assert app[0]["timestamp"].endswith("Z")
+    platform = {o["type"]: o["record"] for o in objects if "type" in o}
+    assert list(platform) == ["platform.start", "platform.runtimeDone", "platform.report"]
+    assert all(r["requestId"] == request_id for r in platform.values())
+    metrics = platform["platform.report"]["metrics"]
+    assert metrics["memorySizeMB"] == 128 and metrics["billedDurationMs"] >= 1
+    assert "START RequestId" not in log and not REPORT.search(log)
+    # The function's log file (what `python -m sandbox logs echo-json` shows) gets the block.
+    text = (Path(service.config.run_dir) / "logs" / "echo-json.log").read_text()
+    assert log in text
 
 
 def test_tail_log_result_is_the_last_4_kb(lam: Any) -> None:
