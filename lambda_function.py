@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from s3_manifest import handle
+from s3_manifest import handle, preload
+
+# INIT: load the SDK's S3 data now, on INIT's CPU, not in the first (throttled) invocation.
+preload()
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ Ships with ``lambda_function.py``; needs only aioboto3/botocore and the standard
 
 from __future__ import annotations
 
+from s3_manifest.app import preload
 from s3_manifest.errors import (
     AccessDenied,
     BucketNotFound,
@@ -31,4 +32,5 @@ __all__ = [
     "handle",
     "is_pdf_key",
     "parse_event",
+    "preload",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import logging
 import os
 import time
@@ -36,7 +37,14 @@ from s3_manifest.presign import make_presigner
 from s3_manifest.requests import Request
 from s3_manifest.settings import Settings
 
-__all__ = ["SAFETY_MARGIN_MS", "client_config", "run_requests", "s3_client", "spool_manifest"]
+__all__ = [
+    "SAFETY_MARGIN_MS",
+    "client_config",
+    "preload",
+    "run_requests",
+    "s3_client",
+    "spool_manifest",
+]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +92,34 @@ def _session() -> aioboto3.Session:
             _SESSIONS.clear()
         session = _SESSIONS[fingerprint] = aioboto3.Session()
     return session
+
+
+# What the first S3 client and its first requests load, found by watching botocore's loader
+# and ``sys.modules`` across a first invocation: data files, and modules imported lazily
+# (aioboto3's S3 additions pull in s3transfer and multiprocessing: about 40 modules).
+_PRELOAD_DATA = ("sdk-default-configuration", "partitions", "endpoints")
+_PRELOAD_MODELS = ("service-2", "endpoint-rule-set-1")
+_PRELOAD_MODULES = ("aioboto3.s3.inject", "_strptime", "concurrent.futures.thread", "secrets")
+
+
+def preload() -> None:
+    """At INIT, do what the first invocation would otherwise do at the memory's CPU share:
+    import what the first client imports lazily, make this environment's session and load
+    botocore's S3 model, endpoint rules and partitions into it (about 0.14 CPU-s). On-demand
+    Lambda runs INIT with more CPU than small memory sizes get (README, "CPU share"): at
+    128 MB's 1/14 vCPU those are ~2 s of a cold invocation's Duration, enough to time out a
+    3 s continuation round. Any failure is ignored: the first invocation then does it all
+    itself, as it did before."""
+    try:
+        for module in _PRELOAD_MODULES:
+            importlib.import_module(module)
+        loader = _session()._session.get_component("data_loader")
+        for name in _PRELOAD_DATA:
+            loader.load_data(name)  # kept by the loader (load_data_with_path is cached)
+        for kind in _PRELOAD_MODELS:
+            loader.load_service_model("s3", kind)
+    except Exception:  # an optimisation only: never fail INIT over it
+        log.debug("preloading botocore's S3 data failed; the first client does it", exc_info=True)
 
 
 def s3_client(settings: Settings) -> Any:
