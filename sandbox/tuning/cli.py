@@ -13,6 +13,7 @@ Progress lines and the CPU mode go to stderr, so ``--json`` leaves stdout one JS
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -82,9 +83,13 @@ def run_tune(
     """Tune, print the table and picks (or the JSON), write tune.json and tune.svg."""
     from sandbox.tuning.chart import write_chart
     from sandbox.tuning.report import busy_note, document, picks_lines, table, write_outputs
+    from seed.progress import activity, is_terminal
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
+
+    def live(label: str) -> contextlib.AbstractContextManager[object]:
+        return activity(label, sys.stderr)  # a spinner with the elapsed time
 
     repeat = args.repeat if args.repeat is not None else DEFAULT_REPEAT
     event = build_event()
@@ -95,6 +100,8 @@ def run_tune(
         args.tune_settings,
         repeat=repeat,
         progress=progress,
+        # On a terminal a live status per setting; otherwise (CI logs) plain lines only.
+        activity=live if is_terminal(sys.stderr) else None,
     )
     load = max(load_before, os.getloadavg()[0])
     cores = os.cpu_count() or 1

@@ -264,16 +264,22 @@ def tune(
     *,
     repeat: int,
     progress: Callable[[str], None] = lambda line: None,
+    activity: Callable[[str], contextlib.AbstractContextManager[object]] | None = None,
 ) -> list[SettingResult]:
-    """Every setting, smallest first; ``progress`` gets one line per setting."""
+    """Every setting, smallest first; ``progress`` gets one line per setting. With
+    ``activity`` (a live status on a terminal, `seed.progress.activity`), each setting's run
+    is shown by it instead of a line saying that it started."""
     if not settings:
         raise TuneError("no memory settings to tune")
     if repeat < 1:
         raise TuneError(f"--repeat must be at least 1 warm run per setting, got {repeat}")
     results = []
     for i, mb in enumerate(settings, 1):
-        progress(f"[{i}/{len(settings)}] {mb} MB: 1 cold + {repeat} warm ...")
-        r = run_setting(config, mb, event, repeat)
+        running = f"[{i}/{len(settings)}] {mb} MB: 1 cold + {repeat} warm"
+        if activity is None:
+            progress(running + " ...")
+        with activity(running) if activity is not None else contextlib.nullcontext():
+            r = run_setting(config, mb, event, repeat)
         results.append(r)
         trimmed = r.trimmed_ms
         summary = (

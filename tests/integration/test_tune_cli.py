@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -106,6 +107,7 @@ def test_tune_prints_the_table_and_picks_and_writes_json_and_svg(tmp_path: Path)
                   "--repeat", "2", "--tune-dir", str(out_dir)])  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "[1/2] 128 MB" in done.stderr and "[2/2] 1769 MB" in done.stderr  # progress
+    assert "[1/2] 128 MB: 1 cold + 2 warm ...\n" in done.stderr  # off a terminal: plain lines
     lines = done.stdout.splitlines()
     assert lines[0].startswith("CPU: ")
     rows = [line for line in lines if line.startswith("| 128 MB") or line.startswith("| 1769 MB")]
@@ -125,6 +127,38 @@ def test_tune_prints_the_table_and_picks_and_writes_json_and_svg(tmp_path: Path)
     if _cgroup_mode() == "cgroup v1":
         assert [round(s["vcpus"], 3) for s in doc["settings"]] == [0.072, 1.0]
     assert (out_dir / "tune.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_on_a_terminal_each_setting_runs_under_a_live_status(tmp_path: Path) -> None:
+    leader, follower = pty.openpty()
+    try:
+        argv = ["--handler", "tests.unit.handlers.noop.handler", "--tune", "128,256"]
+        argv += ["--repeat", "1", "--tune-dir", str(tmp_path)]
+        proc = subprocess.Popen(
+            [sys.executable, "invoke.py", "--target", "none", *argv],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=follower,
+            env={**os.environ, "TERM": "xterm", "COLUMNS": "120"},
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed its end
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert proc.wait(timeout=300) == 0
+    finally:
+        os.close(leader)
+    shown = b"".join(chunks).decode(errors="replace")
+    assert "\x1b[" in shown  # rich drew (and cleared) a live line
+    assert "[1/2] 128 MB: 1 cold + 1 warm" in shown and "[2/2] 256 MB: 1 cold + 1 warm" in shown
+    assert "1 cold + 1 warm ...\n" not in shown.replace("\r\n", "\n")  # no plain start lines
+    assert "[1/2] 128 MB: warm " in shown and "[2/2] 256 MB: warm " in shown  # the summaries
 
 
 def test_tune_json_mode_prints_one_json_object(tmp_path: Path) -> None:
