@@ -41,9 +41,9 @@ print(json.dumps({"count": response["count"], "modules": new, "data_files": load
 """
 
 
-def _first_invocation(env: dict[str, str], bucket: str) -> dict[str, Any]:
+def _first_invocation(env: dict[str, str], bucket: str, probe: str = _PROBE) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, bucket],
+        [sys.executable, "-c", probe, bucket],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -82,16 +82,6 @@ def test_a_preload_that_fails_leaves_the_function_working(s3_sandbox: Any, s3_bu
         "import os\nos.environ['AWS_PROFILE'] = 'no-such-profile'\nimport lambda_function\n"
         "del os.environ['AWS_PROFILE']",
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, s3_bucket],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = _first_invocation(env, s3_bucket, probe)
     assert result["count"] == 1
     assert result["data_files"]  # the first client loaded them itself
