@@ -80,8 +80,9 @@ def test_scale_tmp_memory_and_time_against_n(
     ("count", "timeout", "memory_mb"),
     [
         # 5 s, not 3 s: at 128 MB's share a one-page round needs ~1.6-1.8 s in a fresh process
-        # and more in this large pytest process (its garbage collections run on the throttled
-        # thread), against the 2.5 s a 3 s round has before its hard stop. At 3 s two runs in
+        # and more inside pytest (not measured why; garbage collections of the host process's
+        # heap on the throttled thread are a suspect), against the 2.5 s a 3 s round has
+        # before its hard stop. At 3 s two runs in
         # three ended in RunAborted or the runtime's timeout: a point on that edge measures
         # noise, not continuation's overhead.
         (10_000, 5.0, 128),
