@@ -31,7 +31,7 @@ from typing import IO, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from s3_manifest.errors import ManifestUploadFailed
-from s3_manifest.manifest import CONTENT_TYPE, TmpFull, line
+from s3_manifest.manifest import CONTENT_TYPE, TmpFull
 
 __all__ = ["DEFAULT_PART_SIZE", "MIN_PART_SIZE", "PartSpool", "Uploaded"]
 
@@ -58,9 +58,9 @@ class Uploaded:
 class PartSpool:
     """JSON lines spooled to one part file and streamed to ``s3://bucket/key`` in parts.
 
-    Use as ``async with PartSpool(...) as spool``; `put` each record (the pipeline's
+    Use as ``async with PartSpool(...) as spool``; `put_line` each line (the pipeline's
     consumers do), then ``await spool.finish(final_key)``. Leaving the block without a
-    finished upload aborts it. Several consumers may `put` at once: while a part uploads,
+    finished upload aborts it. Several consumers may `put_line` at once: while a part uploads,
     the others wait, so the part file never grows past one part plus one line.
     """
 
@@ -89,7 +89,7 @@ class PartSpool:
         self._file: IO[bytes] | None = None
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
-        self._busy = False  # a part is being uploaded; put() waits
+        self._busy = False  # a part is being uploaded; put_line() waits
         self._idle: asyncio.Event | None = None  # created on first need, inside the loop
         self._finished = False
 
@@ -98,15 +98,11 @@ class PartSpool:
         self._file = open(self.path, "x+b")  # noqa: SIM115 - closed in __aexit__
         return self
 
-    async def put(self, record: dict[str, Any]) -> None:
-        """Append ``record`` as one JSON line; upload the part when it is full."""
-        await self.put_line(line(record))
-
     async def put_line(self, text: str) -> None:
         """Append ``text`` (one line, newline included); upload the part when it is full."""
         while self._busy and self._idle is not None:
             await self._idle.wait()
-        assert self._file is not None, "put() outside the async with block"
+        assert self._file is not None, "put_line() outside the async with block"
         data = text.encode()
         try:
             self._file.write(data)

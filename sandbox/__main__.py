@@ -279,9 +279,7 @@ def _cmd_down(args: argparse.Namespace) -> int:
 
 
 def _kept(sb: Sandbox) -> str:
-    where = sb.handle.data_dir or (
-        f"volume {sb.handle.extra['volume']}" if sb.handle.extra.get("volume") else None
-    )
+    where = sb.handle.data_location
     kept = f"; data kept in {where}" if where else "; data kept"
     return f"{kept} (`up` reuses it, `down --purge` removes it)"
 

@@ -222,7 +222,7 @@ class Sandbox:
             reuse = existing.handle
         if reuse is not None and backend not in ("auto", reuse.backend):
             # `down` keeps data by default now: never drop it because another backend was asked.
-            where = reuse.data_dir or reuse.extra.get("volume") or sdir
+            where = reuse.data_location or sdir
             raise SandboxError(
                 f"data and credentials kept from an earlier {reuse.backend} sandbox are in "
                 f"{where}; `python -m sandbox up --backend {reuse.backend}` serves them again, "
@@ -232,8 +232,7 @@ class Sandbox:
         selection = select_backend(reuse.backend if reuse is not None else backend, candidates)
         report(selection.explain())
         if reuse is not None:
-            where = reuse.data_dir or f"volume {reuse.extra.get('volume')}"
-            report(f"reusing data kept in {where}")
+            report(f"reusing data kept in {reuse.data_location}")
         selection = _with_webhook(selection, webhook, report)
         sandbox = cls._launch(selection, sdir, region, timeout, True, report, reuse)
         from sandbox.faults import recorded as recorded_faults

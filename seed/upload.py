@@ -440,7 +440,6 @@ def _faker_version() -> str:
 async def _write_expected(
     s3: Any, bucket: str, key: str, expected: Expected, conn: Connection
 ) -> bool:
-
     # Through an unlinked temporary file, not a BytesIO: at a million keys the document is
     # ~45 MB, and a BytesIO plus its getvalue() copy set the seeder's peak memory.
     with tempfile.TemporaryFile() as data:

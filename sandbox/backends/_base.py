@@ -80,6 +80,14 @@ class Handle:
     #: Never saved; a handle loaded from the state file has ``None`` here.
     live: Any = field(default=None, repr=False, compare=False)
 
+    @property
+    def data_location(self) -> str | None:
+        """Where the server's data is, for messages: the data dir or the (docker) volume."""
+        if self.data_dir is not None:
+            return str(self.data_dir)
+        volume = self.extra.get("volume")
+        return f"volume {volume}" if volume else None
+
 
 class Backend(abc.ABC):
     """One way of getting an S3 server. Subclasses are small and stateless between calls."""
